@@ -1,0 +1,93 @@
+"""Settings from the environment (prefix ``OUTAGEBOT_``) or a ``.env`` file.
+
+Pydantic validates every value at start, so a typo in a deployment fails loudly with the
+variable's name instead of surfacing later as a confusing runtime error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "OUTAGEBOT_"
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+
+
+def default_database() -> Path:
+    """A file in the user's data directory, so `outagebot` works from any working directory."""
+    root = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(root) / "outagebot" / "outagebot.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,  # a bad value may be the token itself
+    )
+
+    token: SecretStr | None = Field(default=None, description="Bot token from @BotFather.")
+    base_url: str = Field(
+        default=TELEGRAM_BASE_URL,
+        description="Bot API base URL; point it at a self-hosted Bot API server if you run one.",
+    )
+    database: Path = Field(default_factory=default_database, description="SQLite file path.")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), description="Comma-separated Telegram user ids allowed admin commands."
+    )
+    channel_id: int | str | None = Field(
+        default=None, description="Channel for incident posts: numeric id or @username."
+    )
+    refresh_seconds: float = Field(default=60.0, gt=0, description="Summary refresh interval.")
+    poll_interval: float = Field(default=0.0, ge=0, description="Pause between getUpdates calls.")
+    poll_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll timeout.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Logging level."
+    )
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            return frozenset(int(part) for part in parts if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    def token_value(self) -> str | None:
+        return self.token.get_secret_value() if self.token else None
+
+
+class SettingsError(Exception):
+    """A settings problem phrased for the person deploying the bot."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, or a SettingsError naming each bad variable (never echoing its value)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "?"
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {problem['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
