@@ -1,0 +1,99 @@
+"""Observations: report counts per (service, region, time, source)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from storage.database import Database
+from storage.records import Observation
+from storage.timecodec import from_epoch, to_epoch
+
+_SELECT = (
+    "SELECT o.service, o.region, o.at, o.count, s.name AS source, o.url, o.qualifier,"
+    " o.precision, o.note FROM observations o JOIN sources s ON s.id = o.source_id"
+)
+
+
+async def insert_observations(
+    connection: aiosqlite.Connection, rows: Sequence[Observation], source_ids: dict[str, int]
+) -> int:
+    """Insert inside the caller's transaction; an existing (pair, time, source) is kept as is."""
+    before = connection.total_changes
+    await connection.executemany(
+        "INSERT INTO observations"
+        " (service, region, at, count, source_id, url, qualifier, precision, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (service, region, at, source_id) DO NOTHING",
+        [
+            (
+                row.service,
+                row.region,
+                to_epoch(row.at),
+                row.count,
+                source_ids[row.source],
+                row.url,
+                row.qualifier,
+                row.precision,
+                row.note,
+            )
+            for row in rows
+        ],
+    )
+    return connection.total_changes - before
+
+
+def _observation(row: aiosqlite.Row) -> Observation:
+    return Observation(
+        service=row["service"],
+        region=row["region"],
+        at=from_epoch(row["at"]),
+        count=row["count"],
+        source=row["source"],
+        url=row["url"],
+        qualifier=row["qualifier"],
+        precision=row["precision"],
+        note=row["note"],
+    )
+
+
+async def observations_for(
+    db: Database, service: str, region: str, *, until: datetime, limit: int = 2000
+) -> list[Observation]:
+    """The pair's most recent observations up to `until`, oldest first."""
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE o.service = ? AND o.region = ? AND o.at <= ?"
+        " ORDER BY o.at DESC, o.id DESC LIMIT ?",
+        (service, region, to_epoch(until), limit),
+    )
+    return [_observation(row) for row in reversed(rows)]
+
+
+async def observations_between(
+    db: Database, service: str, start: datetime, end: datetime, *, exclude_region: str | None = None
+) -> list[Observation]:
+    """A service's observations in every region within a window, oldest first."""
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE o.service = ? AND o.at >= ? AND o.at <= ? AND o.region <> ?"
+        " ORDER BY o.at, o.id",
+        (service, to_epoch(start), to_epoch(end), exclude_region or ""),
+    )
+    return [_observation(row) for row in rows]
+
+
+async def pairs_with_observations(
+    db: Database, *, service: str | None = None, region: str | None = None, until: datetime
+) -> list[tuple[str, str]]:
+    rows = await db.fetchall(
+        "SELECT DISTINCT service, region FROM observations"
+        " WHERE (? IS NULL OR service = ?) AND (? IS NULL OR region = ?) AND at <= ?"
+        " ORDER BY service, region",
+        (service, service, region, region, to_epoch(until)),
+    )
+    return [(row["service"], row["region"]) for row in rows]
+
+
+async def count_observations(db: Database) -> int:
+    return int(await db.scalar("SELECT COUNT(*) FROM observations"))
