@@ -1,0 +1,295 @@
+"""The dataset file format (docs/data-format.md): parse, validate, resolve names, or say where.
+
+Validation happens entirely before anything is stored, so a bad record can never leave half an
+import behind; the storage layer then lands the result in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from bot.catalog import Catalog, UnknownName
+from storage.records import (
+    Dataset,
+    Event,
+    Observation,
+    PartialDate,
+    Restriction,
+    Source,
+    TimelineStep,
+)
+
+
+class DatasetError(Exception):
+    """A dataset that cannot be imported, with every problem located as `list[index].field`."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _non_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text.strip()
+
+
+Text = Annotated[str, AfterValidator(_non_blank)]
+
+
+def _instant(value: Any) -> tuple[datetime, Literal["minute", "day"]]:
+    """An ISO 8601 time with an offset, or a bare date when the source gave no time."""
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC), "day"
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+        if parsed.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2025-03-10T15:02:00+05:00 or ...Z")
+        return parsed.astimezone(UTC), "minute"
+    raise ValueError("expected an ISO 8601 time string")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SourceIn(_Record):
+    name: Text
+    url: str | None = None
+    description: str | None = None
+
+
+class ObservationIn(_Record):
+    service: Text
+    region: Text
+    at: str
+    count: int = Field(ge=0, strict=True)
+    source: Text
+    url: str | None = None
+    qualifier: Literal["exact", "at_least", "about"] = "exact"
+    note: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _check_at(cls, value: str) -> str:
+        _instant(value)
+        return value
+
+
+class EventIn(_Record):
+    service: Text
+    region: Text
+    at: str
+    kind: Literal["report", "statement", "claim", "confirmation", "ban", "restoration", "note"]
+    text: Text
+    source: Text
+    url: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _check_at(cls, value: str) -> str:
+        _instant(value)
+        return value
+
+
+def _partial(value: str) -> str:
+    PartialDate.parse(value)
+    return value
+
+
+PartialText = Annotated[str, AfterValidator(_partial)]
+
+
+class StepIn(_Record):
+    on: PartialText
+    text: Text
+    source: Text
+    url: str | None = None
+
+
+class RestrictionIn(_Record):
+    service: Text | list[Text]
+    region: Text
+    kind: Literal["block", "throttle", "shutdown"]
+    status: Literal["active", "lifted"]
+    start: PartialText
+    end: PartialText | None = None
+    authority: Text
+    grounds: Text
+    timeline: list[StepIn] = Field(default_factory=list)
+    sources: list[Text] = Field(min_length=1)
+    note: str | None = None
+
+
+class DatasetIn(_Record):
+    sources: list[SourceIn] = Field(default_factory=list)
+    observations: list[ObservationIn] = Field(default_factory=list)
+    events: list[EventIn] = Field(default_factory=list)
+    restrictions: list[RestrictionIn] = Field(default_factory=list)
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in {"str", "list[str]", "function-after[_non_blank(), str]"} or "[" in part:
+            continue  # pydantic names the union branch; a person wants the field
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _validation_problems(error: ValidationError) -> list[str]:
+    seen: dict[str, str] = {}
+    for problem in error.errors(include_url=False):
+        where = _location(problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        seen.setdefault(where, f"{where}: {message}")
+    return list(seen.values())
+
+
+def parse_dataset(text: str, catalog: Catalog) -> Dataset:
+    """A validated Dataset, or DatasetError listing every problem by `list[index].field`."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DatasetError([f"line {error.lineno}, column {error.colno}: {error.msg}"]) from None
+    if not isinstance(raw, dict):
+        raise DatasetError(["top level: expected an object with observations/events/restrictions"])
+    try:
+        parsed = DatasetIn.model_validate(raw)
+    except ValidationError as error:
+        raise DatasetError(_validation_problems(error)) from None
+    return _resolve(parsed, catalog)
+
+
+def load_dataset(path: Path, catalog: Catalog) -> Dataset:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError([f"{path}: {error}"]) from None
+    return parse_dataset(text, catalog)
+
+
+class _Resolver:
+    """Turns any alias the catalog knows into its key, collecting every unknown name."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.problems: list[str] = []
+
+    def service(self, text: str, where: str) -> str:
+        try:
+            return self.catalog.resolve_service(text).key
+        except UnknownName as error:
+            self.problems.append(f"{where}: {_unknown(error)}")
+            return text
+
+    def region(self, text: str, where: str) -> str:
+        try:
+            return self.catalog.resolve_region(text).code
+        except UnknownName as error:
+            self.problems.append(f"{where}: {_unknown(error)}")
+            return text
+
+
+def _unknown(error: UnknownName) -> str:
+    hint = f" (did you mean {', '.join(error.suggestions)}?)" if error.suggestions else ""
+    return f"unknown {error.kind} {error.text!r}{hint}"
+
+
+def _resolve(parsed: DatasetIn, catalog: Catalog) -> Dataset:
+    names = _Resolver(catalog)
+    observations = []
+    for index, row in enumerate(parsed.observations):
+        where = f"observations[{index}]"
+        at, precision = _instant(row.at)
+        observations.append(
+            Observation(
+                service=names.service(row.service, f"{where}.service"),
+                region=names.region(row.region, f"{where}.region"),
+                at=at,
+                count=row.count,
+                source=row.source,
+                url=row.url,
+                qualifier=row.qualifier,
+                precision=precision,
+                note=row.note,
+            )
+        )
+    events = []
+    for index, row in enumerate(parsed.events):
+        where = f"events[{index}]"
+        at, precision = _instant(row.at)
+        events.append(
+            Event(
+                service=names.service(row.service, f"{where}.service"),
+                region=names.region(row.region, f"{where}.region"),
+                at=at,
+                kind=row.kind,
+                text=row.text,
+                source=row.source,
+                url=row.url,
+                precision=precision,
+            )
+        )
+    restrictions = []
+    for index, row in enumerate(parsed.restrictions):
+        where = f"restrictions[{index}]"
+        services = row.service if isinstance(row.service, list) else [row.service]
+        start = PartialDate.parse(row.start)
+        end = PartialDate.parse(row.end) if row.end else None
+        if end is not None and end < start:
+            names.problems.append(f"{where}.end: is before start {row.start}")
+        if row.status == "lifted" and end is None:
+            names.problems.append(f"{where}.end: a lifted restriction needs an end date")
+        region = names.region(row.region, f"{where}.region")
+        steps = tuple(
+            TimelineStep(PartialDate.parse(step.on), step.text, step.source, step.url)
+            for step in row.timeline
+        )
+        for position, service in enumerate(services):
+            restrictions.append(
+                Restriction(
+                    service=names.service(
+                        service, f"{where}.service" + (f"[{position}]" if len(services) > 1 else "")
+                    ),
+                    region=region,
+                    kind=row.kind,
+                    status=row.status,
+                    start=start,
+                    end=end,
+                    authority=row.authority,
+                    grounds=row.grounds,
+                    timeline=steps,
+                    sources=tuple(row.sources),
+                    note=row.note,
+                )
+            )
+    if names.problems:
+        raise DatasetError(names.problems)
+    return Dataset(
+        observations=tuple(observations),
+        events=tuple(events),
+        restrictions=tuple(restrictions),
+        sources=tuple(Source(s.name, s.url, s.description) for s in parsed.sources),
+    )
+
+
+def embedded_dataset_path() -> Path:
+    return Path(__file__).parent / "data" / "default.json"
