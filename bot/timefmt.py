@@ -1,0 +1,133 @@
+"""Times as a person in the region reads them: local time, the zone's name, and UTC beside it.
+
+Pure functions; `now` is always passed in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from storage.records import PartialDate
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def offset_label(offset: timedelta | None) -> str:
+    """UTC+5, UTC+5:30, UTC−3 (a real minus sign, as typeset)."""
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_label(at: datetime, zone_name: str) -> str:
+    """PKT, EST, GMT where the zone has a letter abbreviation, otherwise UTC+4."""
+    local = at.astimezone(zone(zone_name))
+    name = local.tzname() or ""
+    if not name or name[0] in "+-" or name.isdigit():
+        return offset_label(local.utcoffset())
+    return name
+
+
+def local(at: datetime, zone_name: str) -> datetime:
+    return at.astimezone(zone(zone_name))
+
+
+def day_text(day: date) -> str:
+    return f"{day.strftime('%a')} {day.day} {MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def clock_pair(at: datetime, zone_name: str, *, with_day: bool = False) -> str:
+    """`15:02 PKT (10:02 UTC)`; with_day adds the local date, and the UTC date if it differs."""
+    here = local(at, zone_name)
+    utc = at.astimezone(UTC)
+    label = zone_label(at, zone_name)
+    if label == "UTC":
+        text = f"{utc:%H:%M} UTC"
+        return f"{day_text(utc.date())}, {text}" if with_day else text
+    utc_part = f"{utc:%H:%M} UTC"
+    if with_day and utc.date() != here.date():
+        utc_part += f" {utc.day} {MONTHS[utc.month - 1][:3]}"
+    text = f"{here:%H:%M} {label} ({utc_part})"
+    return f"{day_text(here.date())}, {text}" if with_day else text
+
+
+def partial_date_text(value: PartialDate) -> str:
+    """As precise as stated: 2024, February 2024, 17 February 2024."""
+    if value.month is None:
+        return str(value.year)
+    if value.day is None:
+        return f"{MONTHS[value.month - 1]} {value.year}"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def short_partial_date(value: PartialDate) -> str:
+    if value.month is None:
+        return str(value.year)
+    if value.day is None:
+        return f"{MONTHS[value.month - 1][:3]} {value.year}"
+    return f"{value.day} {MONTHS[value.month - 1][:3]} {value.year}"
+
+
+def months_between(start: PartialDate, now: datetime) -> int:
+    """Whole months from the start (as precise as stated) to now."""
+    first = start.first_day()
+    months = (now.year - first.year) * 12 + (now.month - first.month)
+    if start.day is not None and now.day < first.day:
+        months -= 1
+    return max(months, 0)
+
+
+def span_text(months: int) -> str:
+    years, rest = divmod(months, 12)
+    parts = []
+    if years:
+        parts.append(f"{years} year" + ("s" if years != 1 else ""))
+    if rest or not years:
+        parts.append(f"{rest} month" + ("s" if rest != 1 else ""))
+    return " ".join(parts)
+
+
+def duration_text(delta: timedelta) -> str:
+    """9 h 4 min, 45 min, 3 days 2 h."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {mins} min" if mins else "")
+    return f"{mins} min"
+
+
+def ago_text(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
