@@ -1,0 +1,97 @@
+"""The application factory: one PTB Application, the same for Telegram, tests and the console."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot.catalog import Catalog, default_catalog
+from bot.clock import Clock, SystemClock
+from bot.services import Services
+from bot.settings import Settings
+from bot.texts import COMMANDS
+from handlers import register
+from handlers.common import SERVICES_KEY
+
+log = logging.getLogger(__name__)
+
+# A syntactically valid token for offline use (console, tests): never sent anywhere real.
+OFFLINE_TOKEN = "1234567:offline-console-token"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    catalog: Catalog | None = None,
+) -> Application:
+    """The bot, wired; services open in post_init and close in post_shutdown.
+
+    `request` replaces the network (the in-process Bot API); without it PTB's httpx client talks
+    to `settings.base_url`.
+    """
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token_value() or OFFLINE_TOKEN)
+        .base_url(settings.base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=UTC,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    application.bot_data["clock"] = clock or SystemClock()
+    application.bot_data["catalog"] = catalog or default_catalog()
+    register(application)
+    return application
+
+
+async def open_services(application: Application) -> Services:
+    """Open storage (filling it from the embedded dataset if empty) and set the command menu."""
+    if SERVICES_KEY in application.bot_data:
+        return application.bot_data[SERVICES_KEY]
+    data = application.bot_data
+    services = await Services.open(data["settings"], data["catalog"], data["clock"])
+    data[SERVICES_KEY] = services
+    await set_command_menu(application)
+    return services
+
+
+async def close_services(application: Application) -> None:
+    services = application.bot_data.pop(SERVICES_KEY, None)
+    if services is not None:
+        await services.close()
+
+
+async def set_command_menu(application: Application) -> bool:
+    """Best effort: some self-hosted Bot API servers lack setMyCommands; the bot runs on."""
+    try:
+        await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    except TelegramError as error:
+        log.warning("could not set the command menu (%s); continuing without it", error)
+        return False
+    return True
+
+
+async def _post_init(application: Application) -> None:
+    await open_services(application)
+
+
+async def _post_shutdown(application: Application) -> None:
+    await close_services(application)

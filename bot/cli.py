@@ -1,0 +1,123 @@
+"""`outagebot run | console | ask | import`: the console script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from bot.catalog import default_catalog
+from bot.clock import Clock, FixedClock, SystemClock, parse_instant
+from bot.dataset import DatasetError, load_dataset
+from bot.logs import configure_logging
+from bot.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from storage.database import Database
+from storage.imports import import_dataset
+
+NO_TOKEN = f"""outagebot run needs a bot token.
+
+  1. In Telegram, open @BotFather and send /newbot; it replies with a token like 123456:ABC-DEF…
+  2. export {ENV_PREFIX}TOKEN='<that token>'   (or put {ENV_PREFIX}TOKEN=… in a .env file)
+  3. outagebot run
+
+To try the bot without Telegram: outagebot console
+"""
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time with offset, e.g. 2025-03-10T18:30:00Z"
+        ) from error
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="outagebot",
+        description="What is down, where, how badly, since when, and whether it is blocked.",
+    )
+    top.add_argument("--database", type=Path, help=f"SQLite file (default: {ENV_PREFIX}DATABASE)")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot on Telegram (long polling)")
+    console = commands.add_parser("console", help="chat with the bot in this terminal, offline")
+    console.add_argument("--at", type=_instant, help="answer as of this instant (ISO 8601)")
+    ask = commands.add_parser("ask", help='print the reply to one message, e.g. "/status X PK"')
+    ask.add_argument("message", help="what you would type in Telegram")
+    ask.add_argument("--at", type=_instant, help="answer as of this instant (ISO 8601)")
+    imports = commands.add_parser("import", help="import a dataset file (JSON); idempotent")
+    imports.add_argument("file", type=Path)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        overrides = {"database": args.database} if args.database else {}
+        settings = load_settings(**overrides)
+    except SettingsError as error:
+        print(f"outagebot: {error}", file=sys.stderr)
+        return 2
+    secrets = [settings.token_value() or ""]
+    quiet = args.command in {"console", "ask", "import"}
+    configure_logging("WARNING" if quiet else settings.log_level, secrets)
+    clock: Clock = FixedClock(args.at) if getattr(args, "at", None) else SystemClock()
+    if args.command == "run":
+        return run(settings)
+    if args.command == "import":
+        return asyncio.run(import_file(settings, args.file))
+    from bot.console import ask, console
+
+    if args.command == "ask":
+        return asyncio.run(ask(settings, args.message, clock))
+    return asyncio.run(console(settings, clock))
+
+
+def run(settings: Settings) -> int:
+    if not settings.token_value():
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    from bot.app import build_application
+
+    application = build_application(settings)
+    logging.getLogger(__name__).info("starting long polling against %s", settings.base_url)
+    application.run_polling(
+        poll_interval=settings.poll_interval,
+        timeout=settings.poll_timeout,
+        allowed_updates=["message", "edited_message", "callback_query", "inline_query"],
+    )
+    return 0
+
+
+async def import_file(settings: Settings, path: Path) -> int:
+    try:
+        dataset = load_dataset(path, default_catalog())
+    except DatasetError as error:
+        count = len(error.problems)
+        print(
+            f"{path}: nothing imported, {count} problem{'s' if count != 1 else ''}:",
+            file=sys.stderr,
+        )
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    db = await Database.open(settings.database)
+    try:
+        counts = await import_dataset(db, dataset)
+    finally:
+        await db.close()
+    print(
+        f"{path}: imported {counts.observations} new observations, {counts.events} events, "
+        f"{counts.restrictions} restrictions ({counts.timeline_steps} timeline steps), "
+        f"{counts.sources} sources into {settings.database}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""What handlers and jobs share, created once per application and reached via bot_data."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.catalog import Catalog
+from bot.clock import Clock
+from bot.dataset import embedded_dataset_path, load_dataset
+from bot.outlook import Summaries
+from bot.settings import Settings
+from storage.database import Database
+from storage.imports import import_dataset, is_empty
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    clock: Clock
+    summaries: Summaries
+
+    @classmethod
+    async def open(cls, settings: Settings, catalog: Catalog, clock: Clock) -> Services:
+        db = await Database.open(settings.database)
+        if await is_empty(db):
+            counts = await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
+            log.info("filled an empty database from the embedded dataset: %s", counts)
+        return cls(settings, db, catalog, clock, Summaries(db, catalog))
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,64 @@
+"""User-facing text that is not a card: one place, so it can be translated later."""
+
+from __future__ import annotations
+
+import html
+
+from bot.catalog import UnknownName
+
+STATUS_USAGE = (
+    "Tell me what to look up, for example:\n"
+    "/status X Pakistan — the card for one service in one country\n"
+    '/status x "united kingdom" — quotes are optional for names with spaces\n'
+    "/status youtube — a service in every country, busiest first\n"
+    "/status pakistan — every service in a country"
+)
+
+COMMANDS: list[tuple[str, str]] = [
+    ("status", "What's down: /status X Pakistan"),
+    ("help", "How to use the bot, with examples"),
+    ("start", "About outagebot"),
+]
+
+
+def start_text(first_name: str | None) -> str:
+    who = f", {html.escape(first_name, quote=False)}" if first_name else ""
+    return (
+        f"Hello{who}! I tell you <b>what is down, where, how badly, since when</b>, and "
+        "<b>whether it is blocked</b> — with the source of every figure.\n\n"
+        "Try: /status X Pakistan\n"
+        "More examples: /help"
+    )
+
+
+HELP_TEXT = (
+    "<b>outagebot</b> — outages and blocks, with sources\n\n"
+    "<b>/status</b> &lt;service&gt; &lt;country&gt; — report counts (latest, peak, typical), "
+    "a timeline in local time and UTC, claims about the cause with who made them, and any "
+    "block or shutdown with its legal record.\n"
+    "Examples:\n"
+    "• /status X Pakistan\n"
+    "• /status pakistan twitter — either order works\n"
+    '• /status x "united kingdom" — names with spaces, quoted or not\n'
+    "• /status x — X in every country, busiest first\n"
+    "• /status pakistan — every service in Pakistan\n\n"
+    "Names: services by name or alias (twitter, x.com, fb, ig, yt…); countries by name, "
+    "two- or three-letter code, or common alias (UK, USA, UAE, pk). 'global' means worldwide.\n\n"
+    "Figures come from the cited sources (Downdetector counts as quoted by the press, "
+    "observatories like NetBlocks); claims that disagree are shown side by side."
+)
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side while answering that. It has been logged; "
+    "please try again in a minute."
+)
+
+
+def unknown_name_text(error: UnknownName, command: str = "/status") -> str:
+    what = {"service": "service", "region": "country or region"}.get(error.kind, error.kind)
+    text = f"I don't know the {what} “{html.escape(error.text, quote=False)}”."
+    if error.suggestions:
+        names = ", ".join(f"<b>{html.escape(name, quote=False)}</b>" for name in error.suggestions)
+        text += f"\nDid you mean: {names}?"
+    text += f"\nExample: {command} X Pakistan · all names: /help"
+    return text

@@ -1,0 +1,22 @@
+"""Reaching the shared services from a handler, and the argument text of a command."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.services import Services
+
+SERVICES_KEY = "services"
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data[SERVICES_KEY]
+
+
+def argument_text(update: Update) -> str:
+    """What follows the command (`/status@outagebot x pk` → `x pk`), quotes intact."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    head, _, rest = text.partition(" ")
+    return rest.strip() if head.startswith("/") else text.strip()

@@ -1,0 +1,31 @@
+"""The one error path: bad input becomes a helpful reply; anything else is logged, not shown."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.catalog import UnknownName
+from bot.queries import UsageError
+from bot.texts import SOMETHING_WENT_WRONG, unknown_name_text
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    error = context.error
+    if isinstance(error, UnknownName):
+        reply = unknown_name_text(error)
+    elif isinstance(error, UsageError):
+        reply = str(error)
+    else:
+        log.error("error while handling an update", exc_info=error)
+        reply = SOMETHING_WENT_WRONG
+    if isinstance(update, Update) and update.effective_message:
+        try:
+            await update.effective_message.reply_html(reply)
+        except TelegramError:
+            log.warning("could not send the error reply", exc_info=True)

@@ -1,0 +1,30 @@
+"""/status: what is down, where, how badly, since when, and whether it is blocked."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.queries import parse_pair
+from bot.render import render_card, render_region_overview, render_service_overview
+from bot.texts import STATUS_USAGE
+from handlers.common import argument_text, services
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status <service> [region] | /status <region>"""
+    app = services(context)
+    query = parse_pair(argument_text(update), app.catalog, usage=STATUS_USAGE)
+    now = app.clock.now()
+    if query.service and query.region:
+        summary = await app.summaries.pair(query.service, query.region, now)
+        text = render_card(summary, now=now)
+    elif query.service:
+        overview = await app.summaries.for_service(query.service, now)
+        text = render_service_overview(overview, query.service.name, query.service.key)
+    else:
+        assert query.region is not None
+        text = render_region_overview(
+            await app.summaries.for_region(query.region, now), query.region
+        )
+    await update.effective_message.reply_html(text)
