@@ -38,6 +38,10 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs each request line (with the token in the URL) at INFO; keep it to warnings.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    # httpx logs each request line (the token is in the URL) at INFO: only wanted when
+    # debugging, and then masked like everything else.
+    httpx_level = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
+    logging.getLogger("httpx").setLevel(httpx_level)
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # aiosqlite logs every statement with its parameters at DEBUG: noise that drowns the rest.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))

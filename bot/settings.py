@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            if not all(part.lstrip("-").isdigit() for part in parts if part):
+                # int()'s own message would quote the value back into the logs
+                raise ValueError("must be comma-separated numeric Telegram user ids")
             return frozenset(int(part) for part in parts if part)
         if isinstance(value, int):
             return frozenset({value})

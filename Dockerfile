@@ -1,0 +1,21 @@
+# outagebot: `docker build -t outagebot .` then
+# `docker run -e OUTAGEBOT_TOKEN=… -v outagebot-data:/data outagebot`
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    OUTAGEBOT_DATABASE=/data/outagebot.sqlite3
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin outagebot \
+    && mkdir -p /data && chown outagebot /data
+
+USER outagebot
+VOLUME ["/data"]
+CMD ["outagebot", "run"]

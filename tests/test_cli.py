@@ -1,0 +1,197 @@
+"""The console script as a person runs it: settings errors, run without a token, ask, console."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import SettingsError, load_settings
+
+TOKEN = "7654321:AAH-very-secret-token-value-0123456789abc"
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGEBOT_")}
+    env.update({"OUTAGEBOT_DATABASE": str(tmp_path / "bot.sqlite3"), "HOME": str(tmp_path)})
+    env.update(extra)
+    return env
+
+
+def outagebot(
+    *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def test_invalid_setting_fails_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("OUTAGEBOT_REFRESH_SECONDS", "soon")
+    with pytest.raises(SettingsError, match="OUTAGEBOT_REFRESH_SECONDS"):
+        load_settings(_env_file=None)
+
+
+def test_invalid_setting_never_echoes_the_value(monkeypatch):
+    monkeypatch.setenv("OUTAGEBOT_ADMIN_IDS", "12,abc-secret")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None)
+    assert "OUTAGEBOT_ADMIN_IDS" in str(raised.value)
+    assert "abc-secret" not in str(raised.value)
+
+
+def test_settings_read_prefixed_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("OUTAGEBOT_ADMIN_IDS", "1, 2")
+    monkeypatch.setenv("OUTAGEBOT_CHANNEL_ID", "@outages")
+    monkeypatch.setenv("OUTAGEBOT_TOKEN", TOKEN)
+    settings = load_settings(_env_file=None)
+    assert settings.admin_ids == frozenset({1, 2})
+    assert settings.channel_id == "@outages"
+    assert TOKEN not in repr(settings)
+
+
+def test_run_without_token_explains_botfather_and_exits_2(tmp_path):
+    result = outagebot("run", env=clean_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "@BotFather" in result.stderr
+    assert "OUTAGEBOT_TOKEN" in result.stderr
+
+
+def test_bad_setting_makes_the_cli_exit_2_naming_it(tmp_path):
+    result = outagebot(
+        "ask", "/help", env=clean_env(tmp_path, OUTAGEBOT_LOG_LEVEL="LOUD"), cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "OUTAGEBOT_LOG_LEVEL" in result.stderr
+
+
+def test_ask_prints_the_reply_as_plain_text_on_a_fresh_database(tmp_path):
+    result = outagebot("ask", "/status X Pakistan", env=clean_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "X in Pakistan" in result.stdout
+    assert "<b>" not in result.stdout
+    assert "15:02 PKT (10:02 UTC) · 65 reports" in result.stdout
+
+
+def test_ask_at_a_past_instant_shows_the_outage_live(tmp_path):
+    result = outagebot(
+        "ask",
+        "/status X Pakistan",
+        "--at",
+        "2025-03-10T18:30:00Z",
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert "Outage now" in result.stdout
+
+
+def test_ask_rejects_a_time_without_offset(tmp_path):
+    result = outagebot("ask", "/help", "--at", "yesterday", env=clean_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "ISO 8601" in result.stderr
+
+
+def test_console_answers_each_line_until_end_of_input(tmp_path):
+    result = outagebot(
+        "console", env=clean_env(tmp_path), cwd=tmp_path, stdin="/start\n/status twiter pk\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "bot> Hello" in result.stdout
+    assert "Did you mean: X?" in result.stdout
+
+
+class _FakeTelegram(BaseHTTPRequestHandler):
+    """Just enough Bot API over real HTTP on 127.0.0.1 for `outagebot run` to start polling."""
+
+    seen: list[str] = []  # noqa: RUF012 - shared with the test on purpose
+    got_updates = threading.Event()
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        method = self.path.rsplit("/", 1)[-1]
+        _FakeTelegram.seen.append(method)
+        results = {
+            "getMe": {"id": 7654321, "is_bot": True, "first_name": "t", "username": "t_bot"},
+            "getUpdates": [],
+        }
+        if method == "getUpdates":
+            _FakeTelegram.got_updates.set()
+        body = json.dumps({"ok": True, "result": results.get(method, True)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeTelegram)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/bot"
+    env = clean_env(
+        tmp_path,
+        OUTAGEBOT_TOKEN=TOKEN,
+        OUTAGEBOT_BASE_URL=base_url,
+        OUTAGEBOT_LOG_LEVEL="DEBUG",
+        OUTAGEBOT_POLL_TIMEOUT="0",
+        OUTAGEBOT_POLL_INTERVAL="0.2",
+    )
+    log_path = tmp_path / "run.log"
+    with log_path.open("w") as log_file:  # a file, not a pipe: DEBUG output would fill a pipe
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            assert _FakeTelegram.got_updates.wait(timeout=60), "the bot never polled"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            server.shutdown()
+    logs = log_path.read_text()
+    assert "getMe" in _FakeTelegram.seen and "setMyCommands" in _FakeTelegram.seen
+    assert "HTTP Request: POST http://127.0.0.1" in logs  # httpx did log the URLs…
+    assert "/bot<token>/getMe" in logs  # …with the token masked
+    assert TOKEN not in logs
+    assert TOKEN.split(":")[1] not in logs
+
+
+def test_import_via_main_reports_counts(tmp_path, capsys):
+    path = tmp_path / "one.json"
+    path.write_text(
+        json.dumps(
+            {
+                "observations": [
+                    {
+                        "service": "x",
+                        "region": "pk",
+                        "at": "2025-01-01T00:00:00Z",
+                        "count": 3,
+                        "source": "test",
+                    }
+                ]
+            }
+        )
+    )
+    assert main(["--database", str(tmp_path / "d.sqlite3"), "import", str(path)]) == 0
+    assert "imported 1 new observations" in capsys.readouterr().out
