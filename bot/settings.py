@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     refresh_seconds: float = Field(default=60.0, gt=0, description="Summary refresh interval.")
     poll_interval: float = Field(default=0.0, ge=0, description="Pause between getUpdates calls.")
     poll_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll timeout.")
+    report_salt: SecretStr | None = Field(
+        default=None,
+        description="Secret salt for hashing reporters' user ids; generated and stored in the "
+        "database when unset.",
+    )
+    reports_per_hour: int = Field(default=20, ge=1, description="Crowd reports per person/hour.")
+    bucket_minutes: int = Field(default=15, ge=1, le=60, description="Report count bucket size.")
+    enter_after: int = Field(default=1, ge=1, description="Buckets above normal to open.")
+    leave_after: int = Field(default=1, ge=1, description="Buckets at normal to resolve.")
+    baseline_weeks: int = Field(default=6, ge=1, le=52, description="Weeks of history for typical.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Logging level."
     )
