@@ -13,11 +13,11 @@ from telegram.request import BaseRequest
 
 from bot.catalog import Catalog, default_catalog
 from bot.clock import Clock, SystemClock
-from bot.services import Services
+from bot.jobs import schedule_jobs
+from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.texts import COMMANDS
 from handlers import register
-from handlers.common import SERVICES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ async def open_services(application: Application) -> Services:
     services = await Services.open(data["settings"], data["catalog"], data["clock"])
     data[SERVICES_KEY] = services
     await set_command_menu(application)
+    schedule_jobs(application, services)
     return services
 
 

@@ -1,35 +1,166 @@
-"""Reads what a summary needs from storage and hands it to the pure core.
+"""The outage engine's I/O side: reads records, runs the pure core, keeps prepared summaries.
 
-The one place that turns a question ("X in Pakistan, now") into queries; handlers never see SQL.
+`/status` reads a prepared summary from memory; the refresh job recomputes only the pairs that
+got new data (marked in `dirty_pairs` by whoever wrote it, this process or a cron import), the
+pairs with a live incident (time alone can resolve them), and a few summaries a day old (so
+"blocked for 2 years 9 months" keeps counting). Handlers never see SQL.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
+from bot.baseline import typical_for, with_quiet_buckets
 from bot.catalog import Catalog, Region, Service
-from bot.detection import Thresholds
-from bot.summaries import PairSummary, focus_window, incidents_for, summarize
+from bot.detection import LEVEL_RANK, Incident, Thresholds, incidents_in
+from bot.render import overview_lines, prepare_summary, render_card
+from bot.summaries import PairSummary, focus_window, summarize
 from storage.database import Database
+from storage.dirty import clear_dirty, dirty_pairs, known_pairs
 from storage.events import events_between
-from storage.observations import observations_between, observations_for, pairs_with_observations
-from storage.records import Observation
-from storage.restrictions import regions_restricting, restrictions_for, restrictions_in
+from storage.incidents import latest_incident, save_incidents
+from storage.observations import observations_between, observations_for
+from storage.prepared import load_prepared, save_prepared
+from storage.records import IncidentRecord, Observation, PreparedSummary
+from storage.restrictions import restrictions_for
 
+log = logging.getLogger(__name__)
+
+CROWD_SOURCE = "Crowd reports (outagebot)"
 # Date-only records are stored at 00:00 UTC of their day; widen reads so they are not missed.
 DAY = timedelta(days=1)
+# Summaries older than this are recomputed even without new data, a few per run.
+SWEEP_AFTER = timedelta(days=1)
+SWEEP_PER_RUN = 50
+
+Pair = tuple[str, str]
+
+
+@dataclass
+class RefreshHealth:
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    pairs_last_run: int = 0
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An incident opened, got worse, or ended: what alerts are made of."""
+
+    kind: Literal["opened", "escalated", "resolved"]
+    incident: IncidentRecord
+    previous_level: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReport:
+    pairs: int
+    transitions: tuple[Transition, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """The card for a pair, and whether it came prepared (with its age) or was made now."""
+
+    html: str
+    made_at: datetime
+    prepared: bool
+
+
+@dataclass
+class _Index:
+    by_service: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_region: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, service: str, region: str) -> None:
+        self.by_service[service].add(region)
+        self.by_region[region].add(service)
 
 
 class Summaries:
-    def __init__(self, db: Database, catalog: Catalog, rules: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        rules: Thresholds | None = None,
+        *,
+        baseline_weeks: int = 6,
+        bucket: timedelta = timedelta(minutes=15),
+    ) -> None:
         self.db = db
         self.catalog = catalog
         self.rules = rules or Thresholds()
+        self.baseline_weeks = baseline_weeks
+        self.bucket = bucket
+        self.prepared: dict[Pair, PreparedSummary] = {}
+        self.index = _Index()
+        self.live: set[Pair] = set()
+        self.health = RefreshHealth()
 
-    async def pair(self, service: Service, region: Region, now: datetime) -> PairSummary:
-        observations = await observations_for(self.db, service.key, region.code, until=now)
-        incidents = incidents_for(observations, self.rules, now)
+    # ------------------------------------------------------------------ reading
+
+    async def load(self) -> int:
+        """Warm the memory from the stored summaries (a restart, or another replica's work)."""
+        for row in await load_prepared(self.db):
+            self._keep(row)
+        return len(self.prepared)
+
+    async def card(self, service: Service, region: Region, now: datetime) -> Card:
+        prepared = self.prepared.get((service.key, region.code))
+        if prepared is not None and prepared.made_at <= now:
+            return Card(prepared.card, prepared.made_at, prepared=True)
+        # Not prepared yet (first minutes after start) or asked about the past (`--at`).
+        summary, _ = await self.compute(service, region, now)
+        return Card(render_card(summary, now=now), now, prepared=False)
+
+    async def service_lines(self, service: Service, now: datetime) -> list[str]:
+        """Overview lines for a service in every region on record, busiest first."""
+        regions = self.index.by_service.get(service.key)
+        rows = [self.prepared[(service.key, code)] for code in regions or ()]
+        if not rows or any(row.made_at > now for row in rows):
+            return overview_lines(await self.for_service(service, now), by="region")
+        rows = [row for row in rows if row.has_data]
+        rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._region_name(row.region)))
+        return [row.service_line for row in rows]
+
+    async def region_lines(self, region: Region, now: datetime) -> list[str]:
+        """Overview lines for every service on record in a region, busiest first."""
+        services = self.index.by_region.get(region.code)
+        rows = [self.prepared[(key, region.code)] for key in services or ()]
+        if not rows or any(row.made_at > now for row in rows):
+            return overview_lines(await self.for_region(region, now), by="service")
+        rows = [row for row in rows if row.has_data]
+        rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._service_name(row.service)))
+        return [row.region_line for row in rows]
+
+    def _region_name(self, code: str) -> str:
+        return self.catalog.region(code).name
+
+    def _service_name(self, key: str) -> str:
+        return self.catalog.service(key).name
+
+    # ------------------------------------------------------------------ computing
+
+    async def compute(
+        self, service: Service, region: Region, now: datetime
+    ) -> tuple[PairSummary, list[Incident]]:
+        """A pair's summary from a bounded read of its history (never all of it)."""
+        limit = self.baseline_weeks * 7 * int(DAY / self.bucket) + 200
+        observations = await observations_for(
+            self.db, service.key, region.code, until=now, limit=limit
+        )
+        typical = typical_for(observations, now=now, weeks=self.baseline_weeks)
+        series = with_quiet_buckets(observations, source=CROWD_SOURCE, now=now, bucket=self.bucket)
+        incidents = incidents_in(series, typical, self.rules, now)
         window = focus_window(observations, incidents, now)
         events = []
         elsewhere: dict[str, list[Observation]] = defaultdict(list)
@@ -41,10 +172,13 @@ class Summaries:
                 self.db, service.key, window.start - DAY, window.end, exclude_region=region.code
             )
             for row in others:
-                if window.holds(row.at, row.precision):
+                if window.holds(row.at, row.precision) and row.count > 0:
                     elsewhere[row.region].append(row)
         restrictions = await restrictions_for(self.db, region.code, [service.key, "internet"])
-        return summarize(
+        latest_timed = next(
+            (row for row in reversed(observations) if row.precision == "minute"), None
+        )
+        summary = summarize(
             service=service,
             region=region,
             observations=observations,
@@ -52,27 +186,145 @@ class Summaries:
             window=window,
             events=events,
             restrictions=restrictions,
-            elsewhere=[(self.catalog.region(code), rows) for code, rows in elsewhere.items()],
-            typical=None,
+            elsewhere=[
+                (self.catalog.region(code), rows)
+                for code, rows in elsewhere.items()
+                if self._known_region(code)
+            ],
+            typical=typical(latest_timed.at) if latest_timed else None,
             now=now,
         )
+        return summary, incidents
+
+    def _known_region(self, code: str) -> bool:
+        try:
+            self.catalog.region(code)
+        except KeyError:
+            return False
+        return True
 
     async def for_service(self, service: Service, now: datetime) -> list[PairSummary]:
-        """Every region with data or a restriction for this service, busiest first."""
-        codes = {
-            region
-            for _, region in await pairs_with_observations(self.db, service=service.key, until=now)
-        }
-        codes |= await regions_restricting(self.db, service.key)
-        summaries = [await self.pair(service, self.catalog.region(code), now) for code in codes]
+        """Every region with data for this service, busiest first (computed, not prepared)."""
+        pairs = {pair for pair in await known_pairs(self.db) if pair[0] == service.key}
+        summaries = [
+            (await self.compute(service, self.catalog.region(code), now))[0]
+            for _, code in pairs
+            if self._known_region(code)
+        ]
         return sorted(summaries, key=lambda s: (tuple(-v for v in s.busyness()), s.region.name))
 
     async def for_region(self, region: Region, now: datetime) -> list[PairSummary]:
-        """Every service with data or a restriction in this region, busiest first."""
-        keys = {
-            service
-            for service, _ in await pairs_with_observations(self.db, region=region.code, until=now)
-        }
-        keys |= {r.service for r in await restrictions_in(self.db, region.code)}
-        summaries = [await self.pair(self.catalog.service(key), region, now) for key in keys]
+        pairs = {pair for pair in await known_pairs(self.db) if pair[1] == region.code}
+        summaries = [
+            (await self.compute(self.catalog.service(key), region, now))[0]
+            for key, _ in pairs
+            if key in {s.key for s in self.catalog.services}
+        ]
         return sorted(summaries, key=lambda s: (tuple(-v for v in s.busyness()), s.service.name))
+
+    # ------------------------------------------------------------------ refreshing
+
+    async def refresh_safely(self, now: datetime) -> RefreshReport | None:
+        """One refresh; a failure keeps the last good summaries and is retried next run."""
+        try:
+            report = await self.refresh(now)
+        except Exception as error:
+            log.exception("refresh failed; keeping the last good summaries")
+            self.health.last_error = f"{type(error).__name__}: {error}"
+            self.health.failing_since = self.health.failing_since or now
+            return None
+        self.health.last_success = now
+        self.health.last_error = None
+        self.health.failing_since = None
+        self.health.pairs_last_run = report.pairs
+        return report
+
+    async def refresh(self, now: datetime) -> RefreshReport:
+        marks = await dirty_pairs(self.db)
+        pairs = await self._pairs_to_refresh(marks, now)
+        prepared: list[PreparedSummary] = []
+        incidents: list[IncidentRecord] = []
+        transitions: list[Transition] = []
+        for service_key, region_code in sorted(pairs):
+            try:
+                service = self.catalog.service(service_key)
+                region = self.catalog.region(region_code)
+            except KeyError:
+                log.warning("skipping %s/%s: not in the catalog", service_key, region_code)
+                continue
+            summary, found = await self.compute(service, region, now)
+            prepared.append(prepare_summary(summary, now=now))
+            records = [incident_record(incident) for incident in found]
+            previous = await latest_incident(self.db, service_key, region_code)
+            transitions += transitions_between(previous, records[-1] if records else None)
+            incidents += records
+        async with self.db.transaction() as connection:
+            await save_prepared(connection, prepared)
+            await save_incidents(connection, incidents)
+            await clear_dirty(connection, marks)
+        for row in prepared:
+            self._keep(row)
+        return RefreshReport(len(prepared), tuple(transitions))
+
+    async def _pairs_to_refresh(
+        self, marks: list[tuple[str, str, int]], now: datetime
+    ) -> set[Pair]:
+        if not self.prepared:
+            await self.load()
+        pairs: set[Pair] = set()
+        if not self.prepared:
+            pairs |= await known_pairs(self.db)  # first run on this database
+        for service, region, _ in marks:
+            pairs.add((service, region))
+            if region == "global":  # a worldwide statement belongs on every region's card
+                pairs |= {(service, code) for code in self.index.by_service.get(service, ())}
+            if service == "internet":  # a shutdown belongs on every service's card there
+                pairs |= {(key, region) for key in self.index.by_region.get(region, ())}
+        pairs |= self.live
+        old = [pair for pair, row in self.prepared.items() if now - row.made_at > SWEEP_AFTER]
+        pairs |= set(sorted(old, key=lambda pair: self.prepared[pair].made_at)[:SWEEP_PER_RUN])
+        return pairs
+
+    def _keep(self, row: PreparedSummary) -> None:
+        pair = (row.service, row.region)
+        self.prepared[pair] = row
+        self.index.add(*pair)
+        if row.level != "normal":
+            self.live.add(pair)
+        else:
+            self.live.discard(pair)
+
+
+def incident_record(incident: Incident) -> IncidentRecord:
+    return IncidentRecord(
+        service=incident.service,
+        region=incident.region,
+        opened_at=incident.start,
+        last_seen=incident.last_seen,
+        resolved_at=incident.end,
+        peak_count=incident.peak.count,
+        peak_at=incident.peak.at,
+        level=incident.level,
+        levels=incident.levels,
+    )
+
+
+def transitions_between(
+    before: IncidentRecord | None, after: IncidentRecord | None
+) -> list[Transition]:
+    """What changed for a pair between two refreshes, as alerts would tell it."""
+    changes: list[Transition] = []
+    ended_unseen = after is None or (before is not None and after.opened_at != before.opened_at)
+    if before is not None and before.resolved_at is None and ended_unseen:
+        changes.append(Transition("resolved", before, before.level))
+    if after is None:
+        return changes
+    same = before is not None and before.opened_at == after.opened_at
+    if not same and after.resolved_at is None:
+        changes.append(Transition("opened", after))
+    elif same and before is not None:
+        if LEVEL_RANK[after.level] > LEVEL_RANK[before.level]:  # type: ignore[index]
+            changes.append(Transition("escalated", after, before.level))
+        if before.resolved_at is None and after.resolved_at is not None:
+            changes.append(Transition("resolved", after, before.level))
+    return changes

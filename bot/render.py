@@ -14,6 +14,7 @@ from bot.catalog import Region
 from bot.plaintext import html_to_text, utf16_len
 from bot.summaries import PairSummary, RegionFigures
 from bot.timefmt import (
+    ago_text,
     clock_pair,
     day_text,
     duration_text,
@@ -25,7 +26,7 @@ from bot.timefmt import (
     span_text,
     zone_label,
 )
-from storage.records import Observation, Restriction
+from storage.records import Observation, PreparedSummary, Restriction
 
 TELEGRAM_LIMIT = 4096
 LEVEL_BADGE = {"normal": "🟢", "elevated": "🟠", "outage": "🔴"}
@@ -70,9 +71,13 @@ def cite(source: str) -> str:
 # ---------------------------------------------------------------- the card for one pair
 
 
-def fits(html_text: str) -> bool:
+# Room kept free under Telegram's limit for the freshness line added when the card is sent.
+FOOTER_ROOM = 240
+
+
+def fits(html_text: str, limit: int = TELEGRAM_LIMIT) -> bool:
     """Telegram counts the limit on the text after entity parsing, in UTF-16 code units."""
-    return utf16_len(html_to_text(html_text)) <= TELEGRAM_LIMIT
+    return utf16_len(html_to_text(html_text)) <= limit
 
 
 def render_card(summary: PairSummary, *, now: datetime) -> str:
@@ -84,11 +89,11 @@ def render_card(summary: PairSummary, *, now: datetime) -> str:
     last = len(COMPACTION) - 1
     for compact in range(last + 1):
         text = "\n".join(_card_lines(summary, now=now, compact=compact, max_timeline=60))
-        if fits(text):
+        if fits(text, TELEGRAM_LIMIT - FOOTER_ROOM):
             return text
     for max_timeline in range(40, -1, -4):
         text = "\n".join(_card_lines(summary, now=now, compact=last, max_timeline=max_timeline))
-        if fits(text):
+        if fits(text, TELEGRAM_LIMIT - FOOTER_ROOM):
             return text
     return "\n".join(
         [
@@ -127,7 +132,6 @@ def _card_lines(
         lines += ["", f"<b>{esc(s.service.name)} elsewhere, same period</b>", *elsewhere]
     if s.sources and compact < FOOTER:
         lines += ["", "<b>Sources:</b> " + esc("; ".join(s.sources))]
-    lines += ["", f"<i>As of {clock_pair(now, tz, with_day=True)}</i>"]
     return lines
 
 
@@ -335,37 +339,30 @@ def _overview_line(s: PairSummary, name: str) -> str:
     return f"{LEVEL_BADGE[s.level]} <b>{esc(name)}</b> — {state}{marks}"
 
 
-def render_service_overview(summaries: Sequence[PairSummary], service_name: str, key: str) -> str:
-    if not summaries:
-        return (
-            f"No reports or restrictions on record for <b>{esc(service_name)}</b> yet.\n"
-            f"Try /status {esc(key)} pakistan, or /report {esc(key)} &lt;country&gt;."
-        )
-    lines = [
-        f"<b>{esc(service_name)}</b> — {len(summaries)} region"
-        f"{'s' if len(summaries) != 1 else ''} on record, busiest first",
-        "",
-    ]
-    lines += [f"{flag(s.region)} " + _overview_line(s, s.region.name) for s in summaries]
-    example = summaries[0].region.code.lower()
-    lines += ["", f"Full card: /status {esc(key)} {esc(example)}"]
-    return _fit(lines)
+def render_service_overview(lines: Sequence[str], service_name: str, key: str) -> str:
+    if not lines:
+        return (f"No reports or restrictions on record for <b>{esc(service_name)}</b> yet.\n"
+                f"Try /status {esc(key)} pakistan, or /report {esc(key)} &lt;country&gt;.")
+    header = (f"<b>{esc(service_name)}</b> — {len(lines)} region"
+              f"{'s' if len(lines) != 1 else ''} on record, busiest first")
+    return render_overview(header, lines, f"Full card: /status {esc(key)} &lt;country&gt;")
 
 
-def render_region_overview(summaries: Sequence[PairSummary], region: Region) -> str:
-    if not summaries:
-        return (
-            f"No reports or restrictions on record in <b>{esc(region.name)}</b> yet.\n"
-            f"Try /status x {esc(region.code.lower())}."
-        )
-    lines = [
-        f"{flag(region)} <b>{esc(region.name)}</b> — {len(summaries)} service"
-        f"{'s' if len(summaries) != 1 else ''} on record, busiest first",
-        "",
-    ]
-    lines += [_overview_line(s, s.service.name) for s in summaries]
-    lines += ["", f"Full card: /status {esc(summaries[0].service.key)} {esc(region.code.lower())}"]
-    return _fit(lines)
+def render_region_overview(lines: Sequence[str], region: Region) -> str:
+    if not lines:
+        return (f"No reports or restrictions on record in <b>{esc(region.name)}</b> yet.\n"
+                f"Try /status x {esc(region.code.lower())}.")
+    header = (f"{flag(region)} <b>{esc(region.name)}</b> — {len(lines)} service"
+              f"{'s' if len(lines) != 1 else ''} on record, busiest first")
+    footer = f"Full card: /status &lt;service&gt; {esc(region.code.lower())}"
+    return render_overview(header, lines, footer)
+
+
+def overview_lines(summaries: Sequence[PairSummary], *, by: str) -> list[str]:
+    """Lines for summaries computed on demand, shaped like the prepared ones."""
+    if by == "region":
+        return [f"{flag(s.region)} " + _overview_line(s, s.region.name) for s in summaries]
+    return [_overview_line(s, s.service.name) for s in summaries]
 
 
 def _fit(lines: list[str]) -> str:
@@ -374,3 +371,50 @@ def _fit(lines: list[str]) -> str:
         lines = [*lines[:-3], "…", lines[-1]]
         text = "\n".join(lines)
     return text
+
+
+# ---------------------------------------------------------------- prepared summaries
+
+
+def prepare_summary(summary: PairSummary, *, now: datetime) -> PreparedSummary:
+    """Everything /status needs later, rendered now, so a reply is a dictionary lookup."""
+    has_data = summary.latest is not None or bool(summary.restrictions)
+    return PreparedSummary(
+        service=summary.service.key,
+        region=summary.region.code,
+        made_at=now,
+        level=summary.level,
+        rank=summary.busyness(),
+        card_utf8=render_card(summary, now=now).encode("utf-8"),
+        service_line=f"{flag(summary.region)} " + _overview_line(summary, summary.region.name),
+        region_line=_overview_line(summary, summary.service.name),
+        has_data=has_data,
+    )
+
+
+def freshness_footer(
+    made_at: datetime,
+    now: datetime,
+    zone_name: str,
+    *,
+    prepared: bool,
+    failing_since: datetime | None = None,
+) -> str:
+    """How old the card is, and a warning when the background refresh is failing."""
+    if not prepared:
+        line = f"<i>As of {clock_pair(now, zone_name, with_day=True)}</i>"
+    else:
+        line = (f"<i>Updated {ago_text(now - made_at)} "
+                f"({clock_pair(made_at, zone_name, with_day=True)})</i>")
+    if failing_since is not None:
+        line += (f"\n⚠️ <b>May be out of date:</b> refreshing has failed since "
+                 f"{clock_pair(failing_since, zone_name, with_day=True)}; retrying.")
+    return line
+
+
+def with_footer(card: str, footer: str) -> str:
+    return f"{card}\n\n{footer}"
+
+
+def render_overview(header: str, lines: Sequence[str], footer: str) -> str:
+    return _fit([header, "", *lines, "", footer])

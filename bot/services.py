@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.dataset import embedded_dataset_path, load_dataset
+from bot.detection import Thresholds
 from bot.outlook import Summaries
 from bot.settings import Settings
 from storage.database import Database
 from storage.imports import import_dataset, is_empty
 
 log = logging.getLogger(__name__)
+
+SERVICES_KEY = "services"
 
 
 @dataclass
@@ -30,7 +34,16 @@ class Services:
         if await is_empty(db):
             counts = await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
             log.info("filled an empty database from the embedded dataset: %s", counts)
-        return cls(settings, db, catalog, clock, Summaries(db, catalog))
+        rules = Thresholds(enter_after=settings.enter_after, leave_after=settings.leave_after)
+        summaries = Summaries(
+            db,
+            catalog,
+            rules,
+            baseline_weeks=settings.baseline_weeks,
+            bucket=timedelta(minutes=settings.bucket_minutes),
+        )
+        await summaries.load()
+        return cls(settings, db, catalog, clock, summaries)
 
     async def close(self) -> None:
         await self.db.close()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.catalog import Region, Service
-from bot.detection import LEVEL_RANK, Incident, Level, Thresholds, current_level, incidents_in
+from bot.detection import LEVEL_RANK, Incident, Level, current_level
 from storage.records import Event, Observation, Restriction
 
 # Events this long before an incident's first report belong to its story (a DoS wave that
@@ -90,15 +90,6 @@ class PairSummary:
         live = self.latest.count if self.active and self.latest else 0
         recent_peak = max((row.count for row in self.counts), default=0)
         return (LEVEL_RANK[self.level], live, recent_peak)
-
-
-def incidents_for(
-    observations: Sequence[Observation],
-    rules: Thresholds,
-    now: datetime,
-    typical: float | None = None,
-) -> list[Incident]:
-    return incidents_in(observations, lambda _at: typical, rules, now)
 
 
 def focus_window(

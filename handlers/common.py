@@ -5,9 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import Services
-
-SERVICES_KEY = "services"
+from bot.services import SERVICES_KEY, Services
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -6,7 +6,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.queries import parse_pair
-from bot.render import render_card, render_region_overview, render_service_overview
+from bot.render import (
+    freshness_footer,
+    render_region_overview,
+    render_service_overview,
+    with_footer,
+)
 from bot.texts import STATUS_USAGE
 from handlers.common import argument_text, services
 
@@ -17,14 +22,20 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = parse_pair(argument_text(update), app.catalog, usage=STATUS_USAGE)
     now = app.clock.now()
     if query.service and query.region:
-        summary = await app.summaries.pair(query.service, query.region, now)
-        text = render_card(summary, now=now)
+        card = await app.summaries.card(query.service, query.region, now)
+        footer = freshness_footer(
+            card.made_at,
+            now,
+            query.region.timezone,
+            prepared=card.prepared,
+            failing_since=app.summaries.health.failing_since,
+        )
+        text = with_footer(card.html, footer)
     elif query.service:
-        overview = await app.summaries.for_service(query.service, now)
-        text = render_service_overview(overview, query.service.name, query.service.key)
+        lines = await app.summaries.service_lines(query.service, now)
+        text = render_service_overview(lines, query.service.name, query.service.key)
     else:
         assert query.region is not None
-        text = render_region_overview(
-            await app.summaries.for_region(query.region, now), query.region
-        )
+        text = render_region_overview(await app.summaries.region_lines(query.region, now),
+                                      query.region)
     await update.effective_message.reply_html(text)

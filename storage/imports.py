@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.database import Database
+from storage.dirty import mark_dirty
 from storage.events import insert_events
 from storage.observations import insert_observations
 from storage.records import Dataset, ImportCounts
@@ -26,7 +27,16 @@ async def import_dataset(db: Database, dataset: Dataset) -> ImportCounts:
         observations = await insert_observations(connection, dataset.observations, ids)
         events = await insert_events(connection, dataset.events, ids)
         restrictions, steps = await insert_restrictions(connection, dataset.restrictions, ids)
+        if observations or events or restrictions or steps:
+            await mark_dirty(connection, _touched_pairs(dataset))
     return ImportCounts(observations, events, restrictions, steps, new_sources)
+
+
+def _touched_pairs(dataset: Dataset) -> set[tuple[str, str]]:
+    pairs = {(row.service, row.region) for row in dataset.observations}
+    pairs |= {(row.service, row.region) for row in dataset.events}
+    pairs |= {(row.service, row.region) for row in dataset.restrictions}
+    return pairs
 
 
 async def is_empty(db: Database) -> bool:

@@ -13,7 +13,7 @@ from storage.timecodec import from_epoch, to_epoch
 
 _SELECT = (
     "SELECT o.service, o.region, o.at, o.count, s.name AS source, o.url, o.qualifier,"
-    " o.precision, o.note FROM observations o JOIN sources s ON s.id = o.source_id"
+    " o.precision, o.note, o.baseline FROM observations o JOIN sources s ON s.id = o.source_id"
 )
 
 
@@ -24,8 +24,8 @@ async def insert_observations(
     before = connection.total_changes
     await connection.executemany(
         "INSERT INTO observations"
-        " (service, region, at, count, source_id, url, qualifier, precision, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " (service, region, at, count, source_id, url, qualifier, precision, note, baseline)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (service, region, at, source_id) DO NOTHING",
         [
             (
@@ -38,6 +38,7 @@ async def insert_observations(
                 row.qualifier,
                 row.precision,
                 row.note,
+                row.baseline,
             )
             for row in rows
         ],
@@ -56,6 +57,7 @@ def _observation(row: aiosqlite.Row) -> Observation:
         qualifier=row["qualifier"],
         precision=row["precision"],
         note=row["note"],
+        baseline=row["baseline"],
     )
 
 

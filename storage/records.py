@@ -73,6 +73,7 @@ class Observation:
     qualifier: Qualifier = "exact"
     precision: Precision = "minute"
     note: str | None = None
+    baseline: float | None = None  # what the source says is typical for this pair and time
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +145,41 @@ class ImportCounts:
         return (
             self.observations + self.events + self.restrictions + self.timeline_steps + self.sources
         )
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """An incident as stored: one continuous stretch above normal for a pair."""
+
+    service: str
+    region: str
+    opened_at: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    peak_count: int
+    peak_at: datetime
+    level: str
+    levels: tuple[tuple[datetime, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSummary:
+    """What /status needs for a pair, rendered in the background.
+
+    The card is kept as UTF-8 bytes: one emoji makes a Python str four bytes per character,
+    and ten thousand cards would otherwise cost four times the memory.
+    """
+
+    service: str
+    region: str
+    made_at: datetime
+    level: str
+    rank: tuple[int, ...]
+    card_utf8: bytes
+    service_line: str
+    region_line: str
+    has_data: bool
+
+    @property
+    def card(self) -> str:
+        return self.card_utf8.decode("utf-8")

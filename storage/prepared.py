@@ -1,0 +1,58 @@
+"""Prepared summaries: stored so a restart (or another replica) starts with them warm."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import aiosqlite
+
+from storage.database import Database
+from storage.records import PreparedSummary
+from storage.timecodec import from_epoch, to_epoch
+
+
+async def save_prepared(connection: aiosqlite.Connection, rows: Sequence[PreparedSummary]) -> None:
+    await connection.executemany(
+        "INSERT INTO summaries (service, region, made_at, level, rank, card, service_line,"
+        " region_line, has_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (service, region) DO UPDATE SET made_at = excluded.made_at,"
+        " level = excluded.level, rank = excluded.rank, card = excluded.card,"
+        " service_line = excluded.service_line, region_line = excluded.region_line,"
+        " has_data = excluded.has_data",
+        [
+            (
+                row.service,
+                row.region,
+                to_epoch(row.made_at),
+                row.level,
+                json.dumps(list(row.rank)),
+                row.card_utf8.decode("utf-8"),
+                row.service_line,
+                row.region_line,
+                int(row.has_data),
+            )
+            for row in rows
+        ],
+    )
+
+
+async def load_prepared(db: Database) -> list[PreparedSummary]:
+    rows = await db.fetchall(
+        "SELECT service, region, made_at, level, rank, card, service_line, region_line,"
+        " has_data FROM summaries"
+    )
+    return [
+        PreparedSummary(
+            service=row["service"],
+            region=row["region"],
+            made_at=from_epoch(row["made_at"]),
+            level=row["level"],
+            rank=tuple(json.loads(row["rank"])),
+            card_utf8=row["card"].encode("utf-8"),
+            service_line=row["service_line"],
+            region_line=row["region_line"],
+            has_data=bool(row["has_data"]),
+        )
+        for row in rows
+    ]

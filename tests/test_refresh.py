@@ -1,0 +1,169 @@
+"""The background refresh: the real JobQueue job, prepared summaries, staleness, incidents."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+from bot.dataset import parse_dataset
+from bot.jobs import REFRESH_JOB
+from bot.outlook import transitions_between
+from storage.imports import import_dataset
+from storage.incidents import recent_incidents
+from storage.records import IncidentRecord
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+async def run_refresh_job(harness) -> None:
+    """Run the scheduled job itself, as the JobQueue would."""
+    [job] = harness.application.job_queue.get_jobs_by_name(REFRESH_JOB)
+    await job.run(harness.application)
+
+
+async def add(harness, data: dict) -> None:
+    services = harness.services
+    await import_dataset(services.db, parse_dataset(json.dumps(data), services.catalog))
+
+
+def readings(service: str, region: str, start: datetime, counts: list[int], step: int = 15):
+    return {
+        "observations": [
+            {"service": service, "region": region, "count": count, "source": "Test feed",
+             "at": (start + timedelta(minutes=step * i)).isoformat()}
+            for i, count in enumerate(counts)
+        ]
+    }
+
+
+async def test_status_reads_the_prepared_card_and_says_how_fresh_it_is(bot_harness):
+    await run_refresh_job(bot_harness)
+    bot_harness.clock.advance(seconds=40)
+    text = (await bot_harness.send("/status X Pakistan")).plain
+    assert "Updated 40 s ago" in text
+    assert "23:06 PKT (18:06 UTC) · 136 reports" in text
+
+
+async def test_prepared_overviews_list_regions_busiest_first(bot_harness):
+    await run_refresh_job(bot_harness)
+    lines = (await bot_harness.send("/status x")).plain.splitlines()[2:5]
+    assert ["United States" in lines[0], "United Kingdom" in lines[1], "Pakistan" in lines[2]] == [
+        True, True, True]
+
+
+async def test_refresh_recomputes_only_pairs_with_new_data(bot_harness):
+    summaries = bot_harness.services.summaries
+    first = await summaries.refresh(NOW)
+    assert first.pairs >= 7  # first run on this database: everything on record
+    assert (await summaries.refresh(NOW)).pairs == 0
+    await add(bot_harness, readings("signal", "Iran", NOW - timedelta(hours=1), [3, 4]))
+    assert (await summaries.refresh(NOW)).pairs == 1
+
+
+async def test_a_worldwide_statement_refreshes_every_region_of_that_service(bot_harness):
+    summaries = bot_harness.services.summaries
+    await summaries.refresh(NOW)
+    await add(bot_harness, {"events": [
+        {"service": "x", "region": "global", "at": "2026-11-22T11:00:00Z", "kind": "statement",
+         "text": "Test statement", "source": "Test"}]})
+    report = await summaries.refresh(NOW)
+    # global + Pakistan, United States, United Kingdom (counts), France, India (reports)
+    assert report.pairs == 6
+
+
+async def test_an_import_from_another_process_reaches_the_next_refresh(bot_harness, tmp_path):
+    await run_refresh_job(bot_harness)
+    data = tmp_path / "cron.json"
+    data.write_text(json.dumps(readings("x", "pk", NOW - timedelta(minutes=30), [80, 95])))
+    database = str(bot_harness.services.settings.database)
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "--database", database, "import",
+                           str(data)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    before = (await bot_harness.send("/status x pk")).plain
+    assert "Outage now" not in before  # the prepared card does not know yet
+    await run_refresh_job(bot_harness)
+    after = (await bot_harness.send("/status x pk")).plain
+    assert "🔴 Outage now" in after
+    assert "95 reports — Test feed" in after
+
+
+async def test_a_failing_refresh_keeps_the_last_card_marked_stale_then_recovers(
+    bot_harness, monkeypatch, caplog
+):
+    summaries = bot_harness.services.summaries
+    await run_refresh_job(bot_harness)
+    good = (await bot_harness.send("/status x pk")).plain
+
+    async def broken(*args, **kwargs):
+        raise OSError("disk I/O error")
+
+    await add(bot_harness, readings("x", "pk", NOW - timedelta(minutes=30), [80]))
+    with monkeypatch.context() as patch:
+        patch.setattr(summaries, "compute", broken)
+        bot_harness.clock.advance(minutes=1)
+        await run_refresh_job(bot_harness)
+    stale = (await bot_harness.send("/status x pk")).plain
+    assert "May be out of date: refreshing has failed since" in stale
+    assert stale.split("Updated")[0] == good.split("Updated")[0]  # the last good card
+    assert "refresh failed" in caplog.text and "disk I/O error" in caplog.text
+
+    bot_harness.clock.advance(minutes=1)
+    await run_refresh_job(bot_harness)
+    fresh = (await bot_harness.send("/status x pk")).plain
+    assert "May be out of date" not in fresh
+    assert "80 reports — Test feed" in fresh
+
+
+async def test_incidents_are_stored_with_peak_and_resolution(bot_harness):
+    summaries = bot_harness.services.summaries
+    db = bot_harness.services.db
+    start = NOW - timedelta(hours=2)
+    await add(bot_harness, readings("discord", "de", start, [5, 70, 240, 90, 5]))
+    report = await summaries.refresh(NOW)
+    [incident] = await recent_incidents(db, service="discord", region="DE", until=NOW)
+    assert incident.peak_count == 240
+    assert incident.opened_at == start + timedelta(minutes=15)
+    assert incident.resolved_at == start + timedelta(minutes=60)
+    assert [t.kind for t in report.transitions] == []  # it began and ended before we looked
+
+
+async def test_refresh_reports_open_escalate_and_resolve(bot_harness):
+    summaries = bot_harness.services.summaries
+    start = NOW - timedelta(minutes=30)
+    await add(bot_harness, readings("discord", "de", start, [30]))
+    opened = await summaries.refresh(NOW)
+    assert [(t.kind, t.incident.level) for t in opened.transitions] == [("opened", "elevated")]
+    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=15), [300]))
+    worse = await summaries.refresh(NOW)
+    assert [(t.kind, t.previous_level) for t in worse.transitions] == [("escalated", "elevated")]
+    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=30), [2]))
+    ended = await summaries.refresh(NOW)
+    assert [t.kind for t in ended.transitions] == ["resolved"]
+
+
+def test_transitions_between_two_unrelated_incidents_resolve_the_old_and_open_the_new():
+    t0 = NOW
+    old = IncidentRecord("x", "PK", t0, t0, None, 60, t0, "outage")
+    new = IncidentRecord("x", "PK", t0 + timedelta(hours=9), t0 + timedelta(hours=9), None, 30,
+                         t0 + timedelta(hours=9), "elevated")
+    assert [t.kind for t in transitions_between(old, new)] == ["resolved", "opened"]
+
+
+async def test_a_restart_starts_with_the_stored_summaries(make_harness):
+    async for harness in make_harness():
+        await run_refresh_job(harness)
+    async for harness in make_harness():
+        assert ("x", "PK") in harness.services.summaries.prepared
+        harness.clock.advance(seconds=5)
+        assert "Updated 5 s ago" in (await harness.send("/status x pk")).plain
+
+
+async def test_asking_about_the_past_computes_instead_of_using_todays_card(make_harness):
+    async for harness in make_harness():
+        await run_refresh_job(harness)
+        harness.clock.set(datetime(2025, 3, 10, 18, 30, tzinfo=UTC))
+        text = (await harness.send("/status x pk")).plain
+        assert "🔴 Outage now" in text
+        assert "As of Mon 10 Mar 2025" in text
