@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from bot.catalog import default_catalog
 from bot.clock import Clock, FixedClock, SystemClock, parse_instant
-from bot.dataset import DatasetError, load_dataset
+from bot.dataset import DatasetError, load_dataset_file
 from bot.logs import configure_logging
 from bot.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from storage.database import Database
@@ -50,8 +51,24 @@ def parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help='print the reply to one message, e.g. "/status X PK"')
     ask.add_argument("message", help="what you would type in Telegram")
     ask.add_argument("--at", type=_instant, help="answer as of this instant (ISO 8601)")
-    imports = commands.add_parser("import", help="import a dataset file (JSON); idempotent")
+    imports = commands.add_parser("import", help="import a JSON or .csv dataset file; idempotent")
     imports.add_argument("file", type=Path)
+    replays = commands.add_parser(
+        "replay", help="watch a dataset's outage unfold in accelerated time (fresh database)"
+    )
+    replays.add_argument("file", type=Path)
+    replays.add_argument(
+        "--speed",
+        type=float,
+        default=600.0,
+        help="how many times faster than real time (default 600)",
+    )
+    replays.add_argument(
+        "--max-wait",
+        type=float,
+        default=5.0,
+        help="longest pause between two readings, seconds (default 5)",
+    )
     return top
 
 
@@ -71,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(settings)
     if args.command == "import":
         return asyncio.run(import_file(settings, args.file))
+    if args.command == "replay":
+        return asyncio.run(replay_file(args.file, args.speed, args.max_wait))
     from bot.console import ask, console
 
     if args.command == "ask":
@@ -96,7 +115,7 @@ def run(settings: Settings) -> int:
 
 async def import_file(settings: Settings, path: Path) -> int:
     try:
-        dataset = load_dataset(path, default_catalog())
+        dataset = load_dataset_file(path, default_catalog())
     except DatasetError as error:
         count = len(error.problems)
         print(
@@ -116,6 +135,29 @@ async def import_file(settings: Settings, path: Path) -> int:
         f"{counts.restrictions} restrictions ({counts.timeline_steps} timeline steps), "
         f"{counts.sources} sources into {settings.database}"
     )
+    return 0
+
+
+async def replay_file(path: Path, speed: float, max_wait: float) -> int:
+    from bot.replay import replay
+
+    if speed <= 0:
+        print("outagebot: --speed must be positive", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="outagebot-replay-") as folder:
+        try:
+            await replay(
+                path,
+                Path(folder) / "replay.sqlite3",
+                default_catalog(),
+                speed=speed,
+                max_wait=max_wait,
+            )
+        except DatasetError as error:
+            print(f"{path}: cannot replay:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
     return 0
 
 

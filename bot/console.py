@@ -15,7 +15,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, close_services, open_services
 from bot.botapi import ChatDriver, InProcessBotAPI
-from bot.clock import Clock, FixedClock
+from bot.clock import Clock, FixedClock, SystemClock
 from bot.settings import Settings
 from bot.timefmt import clock_pair
 
@@ -28,7 +28,9 @@ async def offline_bot(
     application = build_application(settings, request=api, clock=clock)
     await application.initialize()
     try:
-        await open_services(application)
+        services = await open_services(application)
+        # No JobQueue runs here: one refresh at the real present prepares cards and incidents.
+        await services.summaries.refresh_safely(SystemClock().now())
         yield application, api
     finally:
         await close_services(application)

@@ -6,7 +6,10 @@ import behind; the storage layer then lands the result in one transaction.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -288,6 +291,139 @@ def _resolve(parsed: DatasetIn, catalog: Catalog) -> Dataset:
         events=tuple(events),
         restrictions=tuple(restrictions),
         sources=tuple(Source(s.name, s.url, s.description) for s in parsed.sources),
+    )
+
+
+# ---------------------------------------------------------------- CSV (observations only)
+
+CSV_COLUMNS = ("service", "region", "at", "count", "source", "url")
+CSV_REQUIRED = CSV_COLUMNS[:5]
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def parse_csv_dataset(text: str, catalog: Catalog) -> Dataset:
+    """Observations from CSV, held to the JSON rules, each problem as `line N, column <name>`.
+
+    Spreadsheets are where counts quoted in the press usually get collected, so this is the
+    format people can produce without writing JSON. Line numbers are the file's own (the
+    header is line 1), so an editor can jump straight to the problem.
+    """
+    records = _csv_records(text.removeprefix("\ufeff"))
+    if not records:
+        raise DatasetError([f"line 1: no header row; expected {_expected_columns()}"])
+    header_line, header = records[0]
+    columns = _csv_header(header_line, header)
+    names = _Resolver(catalog)
+    observations: list[Observation] = []
+    for line, cells in records[1:]:
+        if len(cells) != len(columns):
+            names.problems.append(
+                f"line {line}: {len(cells)} values for {len(columns)} columns "
+                f"({', '.join(columns)})"
+            )
+            continue
+        row = _csv_observation(line, dict(zip(columns, cells, strict=True)), names)
+        if row is not None:
+            observations.append(row)
+    if names.problems:
+        raise DatasetError(names.problems)
+    return Dataset(observations=tuple(observations))
+
+
+def load_csv_dataset(path: Path, catalog: Catalog) -> Dataset:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError([f"{path}: {error}"]) from None
+    return parse_csv_dataset(text, catalog)
+
+
+def load_dataset_file(path: Path, catalog: Catalog) -> Dataset:
+    """`.csv` files hold observations as CSV; anything else is the JSON format."""
+    if path.suffix.lower() == ".csv":
+        return load_csv_dataset(path, catalog)
+    return load_dataset(path, catalog)
+
+
+def _expected_columns() -> str:
+    return f"{','.join(CSV_REQUIRED)}[,{','.join(CSV_COLUMNS[len(CSV_REQUIRED) :])}]"
+
+
+def _csv_records(text: str) -> list[tuple[int, list[str]]]:
+    """Non-blank records with the line each starts on; a quoted field may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                records.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise DatasetError([f"line {reader.line_num}: {error}"]) from None
+    return records
+
+
+def _csv_header(line: int, header: list[str]) -> list[str]:
+    columns = [cell.strip().casefold() for cell in header]
+    problems = []
+    unknown = [name for name in columns if name not in CSV_COLUMNS]
+    if unknown:
+        problems.append(
+            f"line {line}: unknown column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(name) for name in unknown)}; expected {_expected_columns()}"
+        )
+    missing = [name for name in CSV_REQUIRED if name not in columns]
+    if missing:
+        problems.append(
+            f"line {line}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        )
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        problems.append(f"line {line}: column {', '.join(repeated)} appears more than once")
+    if problems:
+        raise DatasetError(problems)
+    return columns
+
+
+def _csv_observation(line: int, cells: dict[str, str], names: _Resolver) -> Observation | None:
+    """One row through the same model as JSON; None (with problems noted) when it is bad."""
+    raw: dict[str, Any] = {key: value.strip() for key, value in cells.items()}
+    if _INTEGER.fullmatch(raw["count"]):
+        raw["count"] = int(raw["count"])  # CSV has no types; the model stays strict for JSON
+    if not raw.get("url"):
+        raw.pop("url", None)
+    before = len(names.problems)
+    bad: set[str] = set()
+    try:
+        row = ObservationIn.model_validate(raw)
+    except ValidationError as error:
+        row = None
+        seen: set[str] = set()
+        for problem in error.errors(include_url=False):
+            column = _location(problem["loc"])
+            if column not in seen:
+                seen.add(column)
+                message = problem["msg"].removeprefix("Value error, ")
+                names.problems.append(f"line {line}, column {column}: {message}")
+        bad = seen
+    # Names are checked even when another cell is bad, so one run reports everything.
+    service = region = ""
+    if "service" not in bad:
+        service = names.service(raw["service"], f"line {line}, column service")
+    if "region" not in bad:
+        region = names.region(raw["region"], f"line {line}, column region")
+    if row is None or len(names.problems) > before:
+        return None
+    at, precision = _instant(row.at)
+    return Observation(
+        service=service,
+        region=region,
+        at=at,
+        count=row.count,
+        source=row.source,
+        url=row.url,
+        precision=precision,
     )
 
 

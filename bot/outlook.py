@@ -19,6 +19,8 @@ from bot.catalog import Catalog, Region, Service
 from bot.detection import LEVEL_RANK, Incident, Thresholds, incidents_in
 from bot.render import overview_lines, prepare_summary, render_card
 from bot.summaries import PairSummary, focus_window, summarize
+from storage.crowd import CROWD_SOURCE as CROWD
+from storage.crowd import problem_shares
 from storage.database import Database
 from storage.dirty import clear_dirty, dirty_pairs, known_pairs
 from storage.events import events_between
@@ -30,7 +32,7 @@ from storage.restrictions import restrictions_for
 
 log = logging.getLogger(__name__)
 
-CROWD_SOURCE = "Crowd reports (outagebot)"
+CROWD_SOURCE = CROWD.name
 # Date-only records are stored at 00:00 UTC of their day; widen reads so they are not missed.
 DAY = timedelta(days=1)
 # Summaries older than this are recomputed even without new data, a few per run.
@@ -175,6 +177,11 @@ class Summaries:
                 if window.holds(row.at, row.precision) and row.count > 0:
                     elsewhere[row.region].append(row)
         restrictions = await restrictions_for(self.db, region.code, [service.key, "internet"])
+        problems = []
+        if window and any(row.source == CROWD_SOURCE for row in observations):
+            problems = await problem_shares(
+                self.db, service.key, region.code, window.start, window.end + self.bucket
+            )
         latest_timed = next(
             (row for row in reversed(observations) if row.precision == "minute"), None
         )
@@ -192,6 +199,7 @@ class Summaries:
                 if self._known_region(code)
             ],
             typical=typical(latest_timed.at) if latest_timed else None,
+            problems=problems,
             now=now,
         )
         return summary, incidents

@@ -160,6 +160,10 @@ def _state_lines(s: PairSummary, now: datetime) -> list[str]:
             f"Peak: <b>{reports_text(peak)}</b>, {clock_pair(peak.at, tz, with_day=True)}"
             f" — {cite(peak.source)}"
         )
+    if s.problems:
+        total = sum(reports for _, reports, _ in s.problems)
+        shares = ", ".join(f"{share:.0%} {esc(problem)}" for problem, _, share in s.problems[:4])
+        lines.append(f"Problems people reported: {shares} ({total:,} via /report)")
     if s.typical is not None:
         lines.append(f"Typical for this hour: {s.typical:,.0f} reports")
     elif s.active_block:
@@ -341,19 +345,27 @@ def _overview_line(s: PairSummary, name: str) -> str:
 
 def render_service_overview(lines: Sequence[str], service_name: str, key: str) -> str:
     if not lines:
-        return (f"No reports or restrictions on record for <b>{esc(service_name)}</b> yet.\n"
-                f"Try /status {esc(key)} pakistan, or /report {esc(key)} &lt;country&gt;.")
-    header = (f"<b>{esc(service_name)}</b> — {len(lines)} region"
-              f"{'s' if len(lines) != 1 else ''} on record, busiest first")
+        return (
+            f"No reports or restrictions on record for <b>{esc(service_name)}</b> yet.\n"
+            f"Try /status {esc(key)} pakistan, or /report {esc(key)} &lt;country&gt;."
+        )
+    header = (
+        f"<b>{esc(service_name)}</b> — {len(lines)} region"
+        f"{'s' if len(lines) != 1 else ''} on record, busiest first"
+    )
     return render_overview(header, lines, f"Full card: /status {esc(key)} &lt;country&gt;")
 
 
 def render_region_overview(lines: Sequence[str], region: Region) -> str:
     if not lines:
-        return (f"No reports or restrictions on record in <b>{esc(region.name)}</b> yet.\n"
-                f"Try /status x {esc(region.code.lower())}.")
-    header = (f"{flag(region)} <b>{esc(region.name)}</b> — {len(lines)} service"
-              f"{'s' if len(lines) != 1 else ''} on record, busiest first")
+        return (
+            f"No reports or restrictions on record in <b>{esc(region.name)}</b> yet.\n"
+            f"Try /status x {esc(region.code.lower())}."
+        )
+    header = (
+        f"{flag(region)} <b>{esc(region.name)}</b> — {len(lines)} service"
+        f"{'s' if len(lines) != 1 else ''} on record, busiest first"
+    )
     footer = f"Full card: /status &lt;service&gt; {esc(region.code.lower())}"
     return render_overview(header, lines, footer)
 
@@ -404,11 +416,15 @@ def freshness_footer(
     if not prepared:
         line = f"<i>As of {clock_pair(now, zone_name, with_day=True)}</i>"
     else:
-        line = (f"<i>Updated {ago_text(now - made_at)} "
-                f"({clock_pair(made_at, zone_name, with_day=True)})</i>")
+        line = (
+            f"<i>Updated {ago_text(now - made_at)} · "
+            f"{clock_pair(made_at, zone_name, with_day=True)}</i>"
+        )
     if failing_since is not None:
-        line += (f"\n⚠️ <b>May be out of date:</b> refreshing has failed since "
-                 f"{clock_pair(failing_since, zone_name, with_day=True)}; retrying.")
+        line += (
+            f"\n⚠️ <b>May be out of date:</b> refreshing has failed since "
+            f"{clock_pair(failing_since, zone_name, with_day=True)}; retrying."
+        )
     return line
 
 

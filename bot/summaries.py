@@ -57,6 +57,8 @@ class PairSummary:
     events: tuple[Event, ...]
     restrictions: tuple[Restriction, ...]
     elsewhere: tuple[RegionFigures, ...]
+    # From /report: (problem, reports, share), biggest share first.
+    problems: tuple[tuple[str, int, float], ...] = ()
 
     @property
     def active(self) -> bool:
@@ -135,6 +137,7 @@ def summarize(
     elsewhere: Sequence[tuple[Region, Sequence[Observation]]],
     typical: float | None,
     now: datetime,
+    problems: Sequence[tuple[str, int, float]] = (),
 ) -> PairSummary:
     incident = incidents[-1] if incidents else None
     in_window = (
@@ -172,6 +175,7 @@ def summarize(
         events=shown_events,
         restrictions=tuple(relevant_restrictions(restrictions, service.key)),
         elsewhere=figures,
+        problems=tuple(problems),
     )
 
 

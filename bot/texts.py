@@ -14,8 +14,18 @@ STATUS_USAGE = (
     "/status pakistan — every service in a country"
 )
 
+TIMELINE_USAGE = (
+    "Tell me the pair and, if you like, the window, for example:\n"
+    "/timeline X Pakistan — the last 24 hours\n"
+    "/timeline x pk 48 — the last 48 hours (1 to 720)\n"
+    "/timeline x pk 2025-03-10 — that whole day, on the country's clock"
+)
+
 COMMANDS: list[tuple[str, str]] = [
     ("status", "What's down: /status X Pakistan"),
+    ("timeline", "Every reading and event for a pair: /timeline X Pakistan"),
+    ("report", "Report a problem: /report X Pakistan app"),
+    ("incidents", "Recent incidents: /incidents X Pakistan"),
     ("help", "How to use the bot, with examples"),
     ("start", "About outagebot"),
 ]
@@ -42,10 +52,23 @@ HELP_TEXT = (
     '• /status x "united kingdom" — names with spaces, quoted or not\n'
     "• /status x — X in every country, busiest first\n"
     "• /status pakistan — every service in Pakistan\n\n"
+    "<b>/timeline</b> &lt;service&gt; &lt;country&gt; [hours | YYYY-MM-DD] — every reading and "
+    "event for a pair with its source, oldest first, in pages: the last 24 hours, the last "
+    "1–720 hours, or one whole local day. Example: /timeline X Pakistan 2025-03-10\n\n"
+    "<b>/report</b> &lt;service&gt; &lt;country&gt; [problem] — tell me it is down for you; "
+    "problem is app, website, login, feed, messages or other. Each person counts once per "
+    "15 minutes per pair. Example: /report X Pakistan app\n\n"
+    "<b>/incidents</b> [service] [country] — recent incidents with when, how long and the "
+    "peak. Example: /incidents X Pakistan\n\n"
     "Names: services by name or alias (twitter, x.com, fb, ig, yt…); countries by name, "
     "two- or three-letter code, or common alias (UK, USA, UAE, pk). 'global' means worldwide.\n\n"
     "Figures come from the cited sources (Downdetector counts as quoted by the press, "
     "observatories like NetBlocks); claims that disagree are shown side by side."
+)
+
+INCIDENTS_USAGE = (
+    "For example: /incidents (everything), /incidents x (X everywhere), "
+    "/incidents pakistan, /incidents X Pakistan"
 )
 
 SOMETHING_WENT_WRONG = (

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers.errors import on_error
+from handlers.incidents import incidents
+from handlers.report import report
 from handlers.start import help_command, start
 from handlers.status import status
+from handlers.timeline import timeline, timeline_page
 
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("status", status))
+    application.add_handler(CommandHandler("timeline", timeline))
+    application.add_handler(CallbackQueryHandler(timeline_page, pattern=r"^tl\|"))
+    application.add_handler(CommandHandler("report", report))
+    application.add_handler(CommandHandler("incidents", incidents))
     application.add_error_handler(on_error)

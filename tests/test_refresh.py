@@ -31,8 +31,13 @@ async def add(harness, data: dict) -> None:
 def readings(service: str, region: str, start: datetime, counts: list[int], step: int = 15):
     return {
         "observations": [
-            {"service": service, "region": region, "count": count, "source": "Test feed",
-             "at": (start + timedelta(minutes=step * i)).isoformat()}
+            {
+                "service": service,
+                "region": region,
+                "count": count,
+                "source": "Test feed",
+                "at": (start + timedelta(minutes=step * i)).isoformat(),
+            }
             for i, count in enumerate(counts)
         ]
     }
@@ -50,7 +55,10 @@ async def test_prepared_overviews_list_regions_busiest_first(bot_harness):
     await run_refresh_job(bot_harness)
     lines = (await bot_harness.send("/status x")).plain.splitlines()[2:5]
     assert ["United States" in lines[0], "United Kingdom" in lines[1], "Pakistan" in lines[2]] == [
-        True, True, True]
+        True,
+        True,
+        True,
+    ]
 
 
 async def test_refresh_recomputes_only_pairs_with_new_data(bot_harness):
@@ -65,9 +73,21 @@ async def test_refresh_recomputes_only_pairs_with_new_data(bot_harness):
 async def test_a_worldwide_statement_refreshes_every_region_of_that_service(bot_harness):
     summaries = bot_harness.services.summaries
     await summaries.refresh(NOW)
-    await add(bot_harness, {"events": [
-        {"service": "x", "region": "global", "at": "2026-11-22T11:00:00Z", "kind": "statement",
-         "text": "Test statement", "source": "Test"}]})
+    await add(
+        bot_harness,
+        {
+            "events": [
+                {
+                    "service": "x",
+                    "region": "global",
+                    "at": "2026-11-22T11:00:00Z",
+                    "kind": "statement",
+                    "text": "Test statement",
+                    "source": "Test",
+                }
+            ]
+        },
+    )
     report = await summaries.refresh(NOW)
     # global + Pakistan, United States, United Kingdom (counts), France, India (reports)
     assert report.pairs == 6
@@ -78,8 +98,12 @@ async def test_an_import_from_another_process_reaches_the_next_refresh(bot_harne
     data = tmp_path / "cron.json"
     data.write_text(json.dumps(readings("x", "pk", NOW - timedelta(minutes=30), [80, 95])))
     database = str(bot_harness.services.settings.database)
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "--database", database, "import",
-                           str(data)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--database", database, "import", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     before = (await bot_harness.send("/status x pk")).plain
     assert "Outage now" not in before  # the prepared card does not know yet
@@ -146,8 +170,16 @@ async def test_refresh_reports_open_escalate_and_resolve(bot_harness):
 def test_transitions_between_two_unrelated_incidents_resolve_the_old_and_open_the_new():
     t0 = NOW
     old = IncidentRecord("x", "PK", t0, t0, None, 60, t0, "outage")
-    new = IncidentRecord("x", "PK", t0 + timedelta(hours=9), t0 + timedelta(hours=9), None, 30,
-                         t0 + timedelta(hours=9), "elevated")
+    new = IncidentRecord(
+        "x",
+        "PK",
+        t0 + timedelta(hours=9),
+        t0 + timedelta(hours=9),
+        None,
+        30,
+        t0 + timedelta(hours=9),
+        "elevated",
+    )
     assert [t.kind for t in transitions_between(old, new)] == ["resolved", "opened"]
 
 
@@ -167,3 +199,56 @@ async def test_asking_about_the_past_computes_instead_of_using_todays_card(make_
         text = (await harness.send("/status x pk")).plain
         assert "🔴 Outage now" in text
         assert "As of Mon 10 Mar 2025" in text
+
+
+async def test_incidents_lists_recent_incidents_with_duration_and_peak(bot_harness):
+    await run_refresh_job(bot_harness)
+    text = (await bot_harness.send("/incidents x pakistan")).plain
+    assert "Recent incidents for X in Pakistan" in text
+    assert (
+        "X in Pakistan: Mon 10 Mar 2025, 15:02 PKT (10:02 UTC) → Tue 11 Mar 2025, "
+        "00:06 PKT (19:06 UTC 10 Mar), 9 h 4 min, peak 136 at 23:06 PKT (18:06 UTC)"
+    ) in text
+    everything = (await bot_harness.send("/incidents")).plain
+    assert "X in United Kingdom" in everything and "a single reading" in everything
+
+
+async def test_incidents_as_of_the_outage_shows_it_ongoing(bot_harness):
+    await run_refresh_job(bot_harness)
+    bot_harness.clock.set(datetime(2025, 3, 10, 18, 30, tzinfo=UTC))
+    text = (await bot_harness.send("/incidents pk")).plain
+    assert "🔴 🇵🇰 X in Pakistan: since Mon 10 Mar 2025, 15:02 PKT (10:02 UTC), ongoing" in text
+
+
+async def test_incidents_for_an_unknown_name_suggests(bot_harness):
+    text = (await bot_harness.send("/incidents pakistn")).plain
+    assert "Did you mean" in text and "Pakistan" in text
+
+
+async def test_replay_prints_the_outage_unfolding(tmp_path):
+    from bot.catalog import default_catalog
+    from bot.dataset import embedded_dataset_path
+    from bot.replay import replay
+
+    said: list[str] = []
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    changes = await replay(
+        embedded_dataset_path(),
+        tmp_path / "r.sqlite3",
+        default_catalog(),
+        speed=600,
+        say=said.append,
+        sleep=no_sleep,
+    )
+    text = "\n".join(said)
+    assert "X in Pakistan: incident opened, level outage" in text
+    assert "X in Pakistan: new peak 136" in text
+    assert "X in Pakistan: level outage → elevated" in text
+    assert "X in Pakistan: incident resolved, peak 136 at 23:06 PKT (18:06 UTC)" in text
+    assert changes >= 6
+    assert max(waits) == 5.0  # a 6-hour gap at 600× is 38 s, capped at --max-wait
+    assert round(waits[1], 1) == 0.6  # 15:02 → 15:08 is 360 s, at 600× 0.6 s

@@ -1,0 +1,35 @@
+"""/incidents [service] [region]: recent incidents with duration and peak."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.incident_list import render_incidents
+from bot.queries import parse_pair
+from bot.texts import INCIDENTS_USAGE
+from handlers.common import argument_text, services
+from storage.incidents import recent_incidents
+
+
+async def incidents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    app = services(context)
+    text = argument_text(update)
+    query = parse_pair(text, app.catalog, usage=INCIDENTS_USAGE) if text else None
+    service = query.service if query else None
+    region = query.region if query else None
+    now = app.clock.now()
+    found = await recent_incidents(
+        app.db,
+        service=service.key if service else None,
+        region=region.code if region else None,
+        until=now,
+    )
+    scope = "".join(
+        part
+        for part in (
+            f" for {service.name}" if service else "",
+            f" in {region.name}" if region else "",
+        )
+    )
+    await update.effective_message.reply_html(render_incidents(found, app.catalog, now, scope))

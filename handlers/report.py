@@ -1,0 +1,42 @@
+"""/report: one person says a service is down where they are, like Downdetector's button."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.crowd import file_report, parse_report
+from bot.crowd_texts import REPORTS_NEED_A_PERSON, render_report_outcome
+from bot.queries import UsageError
+from handlers.common import argument_text, services
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report <service> <region> [problem] — counted once per person per pair per bucket."""
+    app = services(context)
+    query = parse_report(argument_text(update), app.catalog)
+    user_id = reporter_id(update)
+    now = app.clock.now()
+    outcome = await file_report(app.db, app.settings, query, user_id=user_id, now=now)
+    text = render_report_outcome(
+        outcome,
+        query.service,
+        query.region,
+        query.problem,
+        bucket_minutes=app.settings.bucket_minutes,
+        now=now,
+    )
+    await update.effective_message.reply_html(text)
+
+
+def reporter_id(update: Update) -> int:
+    """The person behind the message; in a group that is the sender, never the chat.
+
+    A message sent as a channel or by an anonymous admin carries a placeholder user shared by
+    everyone who does so, which would merge strangers into one reporter.
+    """
+    message = update.effective_message
+    user = update.effective_user
+    if user is None or (message is not None and message.sender_chat is not None):
+        raise UsageError(REPORTS_NEED_A_PERSON)
+    return user.id

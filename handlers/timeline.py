@@ -1,0 +1,52 @@
+"""/timeline: every reading and event for a pair in a window, paged with « Older / Newer »."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.history import read_history
+from bot.timeline import Page, StaleButton, page_of, parse_button, parse_timeline, render_timeline
+from handlers.common import argument_text, services
+
+
+async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timeline <service> <region> [hours|date] — opens on the newest page."""
+    app = services(context)
+    now = app.clock.now()
+    query = parse_timeline(argument_text(update), app.catalog, now=now)  # may raise UsageError
+    history = await read_history(app.db, query, now=now)
+    newest = render_timeline(history)[-1]
+    await update.effective_message.reply_html(newest.text, reply_markup=_keyboard(newest))
+
+
+async def timeline_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A « Older / Newer » press: the same window, another page, edited in place.
+
+    The error handler answers by replying to a message, which is wrong for a button press, so
+    stale or forged buttons are answered here, on the button.
+    """
+    button = update.callback_query
+    app = services(context)
+    try:
+        query, number = parse_button(button.data or "", app.catalog)
+        page = page_of(await read_history(app.db, query, now=app.clock.now()), number)
+    except StaleButton as stale:
+        await button.answer(str(stale))
+        return
+    await button.answer()
+    try:
+        await button.edit_message_text(page.text, reply_markup=_keyboard(page))
+    except BadRequest as error:
+        # Two quick presses of one button ask for the page already shown; nothing to do.
+        if "message is not modified" not in error.message:
+            raise
+
+
+def _keyboard(page: Page) -> InlineKeyboardMarkup | None:
+    if not page.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in page.buttons]]
+    )
