@@ -36,6 +36,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = render_service_overview(lines, query.service.name, query.service.key)
     else:
         assert query.region is not None
-        text = render_region_overview(await app.summaries.region_lines(query.region, now),
-                                      query.region)
+        text = render_region_overview(
+            await app.summaries.region_lines(query.region, now), query.region
+        )
     await update.effective_message.reply_html(text)
