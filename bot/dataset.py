@@ -85,6 +85,7 @@ class ObservationIn(_Record):
     url: str | None = None
     qualifier: Literal["exact", "at_least", "about"] = "exact"
     note: str | None = None
+    baseline: float | None = Field(default=None, ge=0)
 
     @field_validator("at")
     @classmethod
@@ -233,6 +234,7 @@ def _resolve(parsed: DatasetIn, catalog: Catalog) -> Dataset:
                 qualifier=row.qualifier,
                 precision=precision,
                 note=row.note,
+                baseline=row.baseline,
             )
         )
     events = []
@@ -296,7 +298,7 @@ def _resolve(parsed: DatasetIn, catalog: Catalog) -> Dataset:
 
 # ---------------------------------------------------------------- CSV (observations only)
 
-CSV_COLUMNS = ("service", "region", "at", "count", "source", "url")
+CSV_COLUMNS = ("service", "region", "at", "count", "source", "url", "baseline")
 CSV_REQUIRED = CSV_COLUMNS[:5]
 _INTEGER = re.compile(r"[+-]?\d+")
 
@@ -391,8 +393,9 @@ def _csv_observation(line: int, cells: dict[str, str], names: _Resolver) -> Obse
     raw: dict[str, Any] = {key: value.strip() for key, value in cells.items()}
     if _INTEGER.fullmatch(raw["count"]):
         raw["count"] = int(raw["count"])  # CSV has no types; the model stays strict for JSON
-    if not raw.get("url"):
-        raw.pop("url", None)
+    for optional in ("url", "baseline"):
+        if not raw.get(optional):
+            raw.pop(optional, None)
     before = len(names.problems)
     bad: set[str] = set()
     try:
@@ -424,6 +427,7 @@ def _csv_observation(line: int, cells: dict[str, str], names: _Resolver) -> Obse
         source=row.source,
         url=row.url,
         precision=precision,
+        baseline=row.baseline,
     )
 
 

@@ -214,7 +214,8 @@ def _timeline_lines(s: PairSummary, limit: int, *, notes: bool) -> list[str]:
         lines.append(f"• {day_text(on)}, time not reported · {line}")
     if len(lines) > limit:
         hidden = len(lines) - limit
-        lines = [*lines[:limit], f"… and {hidden} more not shown here"]
+        lines = [*lines[:limit], f"… {hidden} more: /timeline {esc(s.service.key)} "
+                 f"{esc(s.region.code.lower())} for every reading"]
     return lines
 
 

@@ -79,3 +79,21 @@ def test_scaling_every_week_scales_the_typical(counts, factor):
     scaled = typical_for(weekly([c * factor for c in counts]), now=NOW, weeks=6)(at)
     assert plain is not None and scaled is not None
     assert abs(scaled - plain * factor) < 1e-6
+
+
+async def test_a_source_baseline_in_a_csv_file_decides_the_level(bot_harness, tmp_path):
+    from bot.dataset import load_dataset_file
+    from storage.imports import import_dataset
+
+    path = tmp_path / "busy.csv"
+    path.write_text(
+        "service,region,at,count,source,baseline\n"
+        "youtube,us,2026-11-22T11:30:00Z,900,Feed,800\n"
+        "youtube,us,2026-11-22T11:45:00Z,4000,Feed,800\n"
+    )
+    services = bot_harness.services
+    await import_dataset(services.db, load_dataset_file(path, services.catalog))
+    await bot_harness.services.summaries.refresh(bot_harness.clock.now())
+    text = (await bot_harness.send("/status youtube us")).plain
+    assert "Typical for this hour: 800 reports" in text
+    assert "🔴 Outage now, since Sun 22 Nov 2026, 06:45 EST (11:45 UTC)" in text
