@@ -99,7 +99,7 @@ def test_an_unknown_header_column_is_named():
     with pytest.raises(DatasetError) as raised:
         parse_csv_dataset("service,region,at,cuont,source\n", default_catalog())
     assert raised.value.problems == [
-        "line 1: unknown column 'cuont'; expected service,region,at,count,source[,url]",
+        "line 1: unknown column 'cuont'; expected service,region,at,count,source[,url,baseline]",
         "line 1: missing column count",
     ]
 
