@@ -28,6 +28,9 @@ class Thresholds:
     outage_floor: int = 50
     enter_after: int = 1
     leave_after: int = 1
+    # An open incident only counts a reading as "below" under this share of the entry bar, so
+    # a series hovering at the threshold stays one incident instead of flapping.
+    exit_ratio: float = 0.75
     # Press figures arrive hours apart; a gap shorter than this keeps one incident open.
     quiet_after: timedelta = timedelta(hours=8)
 
@@ -58,6 +61,12 @@ def level_for(count: int, typical: float | None, rules: Thresholds) -> Level:
     if count >= max(rules.elevated_floor, base * rules.elevated_ratio):
         return "elevated"
     return "normal"
+
+
+def still_raised(count: int, typical: float | None, rules: Thresholds) -> bool:
+    """Inside an incident: is this reading too high to count towards leaving it?"""
+    entry = max(rules.elevated_floor, (typical or 0.0) * rules.elevated_ratio)
+    return count >= entry * rules.exit_ratio
 
 
 def bucket_start(at: datetime) -> datetime:
@@ -136,7 +145,10 @@ def incidents_in(
         if current is not None and row.at - current.last_above > rules.quiet_after:
             found.append(current.closed(end=current.last_above))
             current, below = None, 0
-        level = level_for(row.count, typical_for(row.at), rules)
+        typical = typical_for(row.at)
+        level = level_for(row.count, typical, rules)
+        if current is not None and level == "normal" and still_raised(row.count, typical, rules):
+            level = "elevated"  # within the hysteresis band: the incident goes on
         if level != "normal":
             below = 0
             if current is None:

@@ -84,3 +84,15 @@ def test_scaling_counts_and_typical_together_changes_nothing(counts, factor):
         START + timedelta(days=2),
     )
     assert [(i.start, i.end, i.level) for i in plain] == [(i.start, i.end, i.level) for i in scaled]
+
+
+@given(st.lists(st.integers(min_value=16, max_value=24), min_size=1, max_size=80))
+def test_a_series_hovering_at_the_threshold_opens_at_most_one_incident(counts):
+    """The elevated bar is 20 reports; readings between 16 and 24 never flap an incident."""
+    assert len(incidents_in(series(counts), lambda _: None, RULES, START + timedelta(days=2))) <= 1
+
+
+def test_an_open_incident_needs_a_real_drop_to_resolve():
+    [incident] = incidents_in(series([25, 17, 16, 14]), lambda _: None, RULES, START.replace(
+        hour=23))
+    assert incident.end == START + timedelta(minutes=45)  # 14 is under 75% of 20; 16 and 17 not
