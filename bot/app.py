@@ -11,8 +11,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
+from bot.alerts import queue_alerts
 from bot.catalog import Catalog, default_catalog
 from bot.clock import Clock, SystemClock
+from bot.delivery import Delivery
 from bot.jobs import schedule_jobs
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
@@ -50,6 +52,7 @@ def build_application(
             )
         )
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -68,6 +71,8 @@ async def open_services(application: Application) -> Services:
         return application.bot_data[SERVICES_KEY]
     data = application.bot_data
     services = await Services.open(data["settings"], data["catalog"], data["clock"])
+    services.delivery = Delivery(application.bot, services.db, services.clock)
+    services.summaries.listeners.append(queue_alerts)
     data[SERVICES_KEY] = services
     await set_command_menu(application)
     schedule_jobs(application, services)
@@ -91,7 +96,15 @@ async def set_command_menu(application: Application) -> bool:
 
 
 async def _post_init(application: Application) -> None:
-    await open_services(application)
+    services = await open_services(application)
+    if services.delivery is not None:
+        services.delivery.start()  # only a running bot drains the outbox by itself
+
+
+async def _post_stop(application: Application) -> None:
+    services = application.bot_data.get(SERVICES_KEY)
+    if services is not None and services.delivery is not None:
+        await services.delivery.stop()
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -17,8 +17,12 @@ async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Recompute the summaries of pairs with new data; a failure is kept for /status to show."""
     services: Services = context.bot_data[SERVICES_KEY]
     report = await services.summaries.refresh_safely(services.clock.now())
-    if report is not None and report.pairs:
+    if report is None:
+        return
+    if report.pairs:
         log.info("refreshed %d pairs, %d transitions", report.pairs, len(report.transitions))
+    if report.queued and services.delivery is not None:
+        services.delivery.wake.set()  # alerts go out now, not at the next poll
 
 
 def schedule_jobs(application: Application, services: Services) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
+
+import aiosqlite
 
 from bot.baseline import typical_for, with_quiet_buckets
 from bot.catalog import Catalog, Region, Service
@@ -67,6 +70,22 @@ class Transition:
 class RefreshReport:
     pairs: int
     transitions: tuple[Transition, ...] = ()
+    queued: int = 0  # outbox messages the listeners wrote
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshBatch:
+    """What one refresh found, handed to listeners inside its transaction."""
+
+    now: datetime
+    transitions: tuple[Transition, ...]
+    summaries: dict[tuple[str, str], PairSummary]
+
+
+# A listener writes what follows from a refresh (alerts, channel posts) in the same transaction
+# as the refresh itself, so a transition and its messages land together or not at all. It
+# returns how many outbox messages it queued.
+Listener = Callable[[aiosqlite.Connection, RefreshBatch], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +126,7 @@ class Summaries:
         self.index = _Index()
         self.live: set[Pair] = set()
         self.health = RefreshHealth()
+        self.listeners: list[Listener] = []
 
     # ------------------------------------------------------------------ reading
 
@@ -253,6 +273,7 @@ class Summaries:
         prepared: list[PreparedSummary] = []
         incidents: list[IncidentRecord] = []
         transitions: list[Transition] = []
+        summaries: dict[Pair, PairSummary] = {}
         for service_key, region_code in sorted(pairs):
             try:
                 service = self.catalog.service(service_key)
@@ -261,18 +282,23 @@ class Summaries:
                 log.warning("skipping %s/%s: not in the catalog", service_key, region_code)
                 continue
             summary, found = await self.compute(service, region, now)
+            summaries[(service_key, region_code)] = summary
             prepared.append(prepare_summary(summary, now=now))
             records = [incident_record(incident) for incident in found]
             previous = await latest_incident(self.db, service_key, region_code)
             transitions += transitions_between(previous, records[-1] if records else None)
             incidents += records
+        batch = RefreshBatch(now, tuple(transitions), summaries)
+        queued = 0
         async with self.db.transaction() as connection:
             await save_prepared(connection, prepared)
             await save_incidents(connection, incidents)
             await clear_dirty(connection, marks)
+            for listener in self.listeners:
+                queued += await listener(connection, batch)
         for row in prepared:
             self._keep(row)
-        return RefreshReport(len(prepared), tuple(transitions))
+        return RefreshReport(len(prepared), tuple(transitions), queued)
 
     async def _pairs_to_refresh(
         self, marks: list[tuple[str, str, int]], now: datetime

@@ -214,8 +214,11 @@ def _timeline_lines(s: PairSummary, limit: int, *, notes: bool) -> list[str]:
         lines.append(f"• {day_text(on)}, time not reported · {line}")
     if len(lines) > limit:
         hidden = len(lines) - limit
-        lines = [*lines[:limit], f"… {hidden} more: /timeline {esc(s.service.key)} "
-                 f"{esc(s.region.code.lower())} for every reading"]
+        lines = [
+            *lines[:limit],
+            f"… {hidden} more: /timeline {esc(s.service.key)} "
+            f"{esc(s.region.code.lower())} for every reading",
+        ]
     return lines
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.dataset import embedded_dataset_path, load_dataset
+from bot.delivery import Delivery
 from bot.detection import Thresholds
 from bot.outlook import Summaries
 from bot.settings import Settings
@@ -27,10 +28,21 @@ class Services:
     catalog: Catalog
     clock: Clock
     summaries: Summaries
+    delivery: Delivery | None = None
 
     @classmethod
     async def open(cls, settings: Settings, catalog: Catalog, clock: Clock) -> Services:
         db = await Database.open(settings.database)
+        try:
+            return await cls._prepare(settings, catalog, clock, db)
+        except BaseException:
+            await db.close()
+            raise
+
+    @classmethod
+    async def _prepare(
+        cls, settings: Settings, catalog: Catalog, clock: Clock, db: Database
+    ) -> Services:
         if await is_empty(db):
             counts = await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
             log.info("filled an empty database from the embedded dataset: %s", counts)
@@ -46,4 +58,6 @@ class Services:
         return cls(settings, db, catalog, clock, summaries)
 
     async def close(self) -> None:
+        if self.delivery is not None:
+            await self.delivery.stop()
         await self.db.close()

@@ -26,6 +26,10 @@ COMMANDS: list[tuple[str, str]] = [
     ("timeline", "Every reading and event for a pair: /timeline X Pakistan"),
     ("report", "Report a problem: /report X Pakistan app"),
     ("incidents", "Recent incidents: /incidents X Pakistan"),
+    ("subscribe", "Alerts for a service/country: /subscribe X Pakistan"),
+    ("unsubscribe", "Stop alerts: pick from a list, or /unsubscribe X Pakistan"),
+    ("subscriptions", "This chat's alerts and quiet hours"),
+    ("quiet", "Silent alerts at night: /quiet 22:00-07:00 pakistan"),
     ("help", "How to use the bot, with examples"),
     ("start", "About outagebot"),
 ]
@@ -60,6 +64,11 @@ HELP_TEXT = (
     "15 minutes per pair. Example: /report X Pakistan app\n\n"
     "<b>/incidents</b> [service] [country] — recent incidents with when, how long and the "
     "peak. Example: /incidents X Pakistan\n\n"
+    "<b>/subscribe</b> &lt;service&gt; [country] [elevated | outage] — an alert in this chat "
+    "when it goes down; a service alone means every country, a country alone every service. "
+    "<b>/subscriptions</b> lists them, <b>/unsubscribe</b> stops one, <b>/quiet</b> 22:00-07:00 "
+    "[country or time zone] makes alerts silent at night. In groups only admins change them. "
+    "Example: /subscribe X Pakistan outage\n\n"
     "Names: services by name or alias (twitter, x.com, fb, ig, yt…); countries by name, "
     "two- or three-letter code, or common alias (UK, USA, UAE, pk). 'global' means worldwide.\n\n"
     "Figures come from the cited sources (Downdetector counts as quoted by the press, "

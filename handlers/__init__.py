@@ -9,6 +9,14 @@ from handlers.incidents import incidents
 from handlers.report import report
 from handlers.start import help_command, start
 from handlers.status import status
+from handlers.subscriptions import (
+    CHAT_MIGRATED,
+    quiet,
+    subscribe,
+    subscriptions,
+    unsubscribe,
+    unsubscribe_button,
+)
 from handlers.timeline import timeline, timeline_page
 
 
@@ -20,4 +28,10 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(timeline_page, pattern=r"^tl\|"))
     application.add_handler(CommandHandler("report", report))
     application.add_handler(CommandHandler("incidents", incidents))
+    application.add_handler(CommandHandler("subscribe", subscribe))
+    application.add_handler(CommandHandler("unsubscribe", unsubscribe))
+    application.add_handler(CallbackQueryHandler(unsubscribe_button, pattern=r"^unsub\|"))
+    application.add_handler(CommandHandler("subscriptions", subscriptions))
+    application.add_handler(CommandHandler("quiet", quiet))
+    application.add_handler(CHAT_MIGRATED)
     application.add_error_handler(on_error)

@@ -40,7 +40,7 @@ async def timeline_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await button.edit_message_text(page.text, reply_markup=_keyboard(page))
     except BadRequest as error:
         # Two quick presses of one button ask for the page already shown; nothing to do.
-        if "message is not modified" not in error.message:
+        if "message is not modified" not in error.message.lower():
             raise
 
 

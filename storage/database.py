@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -35,8 +36,12 @@ class Database:
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         connection.row_factory = aiosqlite.Row
         database = cls(connection, path)
-        await database._configure()
-        await database.migrate()
+        try:
+            await database._configure()
+            await database.migrate()
+        except BaseException:
+            await connection.close()  # its worker thread would otherwise keep the process alive
+            raise
         return database
 
     async def _configure(self) -> None:
@@ -110,6 +115,22 @@ def migrations() -> Iterable[tuple[int, str, str]]:
 
 
 def split_statements(sql: str) -> list[str]:
-    """Statements of a migration file: executescript() would commit behind our transaction."""
-    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    """Statements of a migration file: executescript() would commit behind our transaction.
+
+    sqlite3.complete_statement knows comments and string literals, so a `;` inside either does
+    not end a statement.
+    """
+    statements: list[str] = []
+    current: list[str] = []
+    for line in sql.splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text and sqlite3.complete_statement(text):
+            statements.append(text)
+            current = []
+    rest = "\n".join(current).strip()
+    if rest and not all(
+        line.lstrip().startswith("--") for line in rest.splitlines() if line.strip()
+    ):
+        raise ValueError(f"migration ends with an incomplete statement: {rest[:80]!r}")
+    return statements

@@ -93,6 +93,7 @@ def test_a_series_hovering_at_the_threshold_opens_at_most_one_incident(counts):
 
 
 def test_an_open_incident_needs_a_real_drop_to_resolve():
-    [incident] = incidents_in(series([25, 17, 16, 14]), lambda _: None, RULES, START.replace(
-        hour=23))
+    [incident] = incidents_in(
+        series([25, 17, 16, 14]), lambda _: None, RULES, START.replace(hour=23)
+    )
     assert incident.end == START + timedelta(minutes=45)  # 14 is under 75% of 20; 16 and 17 not

@@ -67,3 +67,17 @@ async def test_another_process_sees_committed_data_while_the_bot_holds_the_file(
             other.close()
     finally:
         await db.close()
+
+
+def test_migration_statements_split_only_where_statements_end():
+    from storage.database import split_statements
+
+    sql = (
+        "-- a comment; with a semicolon\n"
+        "CREATE TABLE a (x TEXT, -- inline; comment\n y TEXT DEFAULT 'a;b');\n"
+        "CREATE INDEX a_x ON a (x);\n"
+    )
+    assert [s.splitlines()[-1] for s in split_statements(sql)] == [
+        " y TEXT DEFAULT 'a;b');",
+        "CREATE INDEX a_x ON a (x);",
+    ]

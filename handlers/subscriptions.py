@@ -1,0 +1,288 @@
+"""/subscribe, /unsubscribe, /subscriptions and /quiet: which alerts a chat gets, and when they
+arrive without sound.
+
+Anyone may read a chat's subscriptions; in a group only its admins may change them, since the
+alerts land in everyone's chat.
+"""
+
+from __future__ import annotations
+
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes, MessageHandler, filters
+
+from bot.queries import UsageError
+from bot.services import Services
+from bot.subscription_texts import (
+    ADMINS_ONLY,
+    ADMINS_ONLY_SHORT,
+    ALREADY_GONE,
+    STALE_BUTTON,
+    nothing_to_unsubscribe,
+    render_not_subscribed,
+    render_quiet_current,
+    render_quiet_off,
+    render_quiet_set,
+    render_subscribed,
+    render_subscriptions,
+    render_unsubscribe_list,
+    render_unsubscribed,
+    render_unsubscribed_all,
+    subscription_name,
+    topic_name,
+)
+from bot.subscriptions import (
+    MAX_SUBSCRIPTIONS,
+    StaleButton,
+    Topic,
+    default_zone,
+    is_quiet,
+    parse_quiet,
+    parse_subscribe,
+    parse_unsubscribe,
+    resolve_zone,
+    topic_of,
+    unsubscribe_target,
+)
+from handlers.common import argument_text, services
+from storage import subscriptions as store
+from storage.subscriptions import Subscription
+
+_ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/subscribe <service> [region] [elevated|outage] — a second time changes the level."""
+    await require_admin(update, context)
+    app = services(context)
+    request = parse_subscribe(argument_text(update), app.catalog)  # may raise UsageError
+    chat = update.effective_chat
+    outcome = await store.subscribe(
+        app.db,
+        chat.id,
+        kind=chat.type,
+        title=chat_title(chat),
+        service=request.topic.service_key,
+        region=request.topic.region_key,
+        min_level=request.level,
+        at=app.clock.now(),
+        limit=MAX_SUBSCRIPTIONS,
+    )
+    text = render_subscribed(outcome, request.topic, request.level, limit=MAX_SUBSCRIPTIONS)
+    await update.effective_message.reply_html(text)
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unsubscribe — a button per subscription; /unsubscribe <names> or `all` — by name."""
+    await require_admin(update, context)
+    app = services(context)
+    request = parse_unsubscribe(argument_text(update), app.catalog)
+    chat_id = update.effective_chat.id
+    message = update.effective_message
+    if request is None:
+        entries = await subscriptions_with_topics(app, chat_id)
+        if not entries:
+            await message.reply_html(nothing_to_unsubscribe())
+            return
+        text, buttons = render_unsubscribe_list(entries)
+        await message.reply_html(text, reply_markup=keyboard(buttons))
+    elif request.topic is None:
+        await message.reply_html(
+            render_unsubscribed_all(await store.unsubscribe_all(app.db, chat_id))
+        )
+    else:
+        topic = request.topic
+        removed = await store.unsubscribe_topic(
+            app.db, chat_id, topic.service_key, topic.region_key
+        )
+        entries = await subscriptions_with_topics(app, chat_id)
+        if removed is None:
+            await message.reply_html(render_not_subscribed(topic, entries))
+        else:
+            await message.reply_html(render_unsubscribed(topic_name(topic), len(entries)))
+
+
+async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on the /unsubscribe list: remove that one (or all), then show what is left.
+
+    The error handler answers by replying to a message, which is wrong for a button press, so
+    stale, forged and refused presses are answered here, on the button.
+    """
+    button = update.callback_query
+    chat = update.effective_chat
+    if chat is None or button.message is None:  # sent in inline mode, or the message is gone
+        await button.answer(STALE_BUTTON)
+        return
+    try:
+        target = unsubscribe_target(button.data or "")
+    except StaleButton as stale:
+        await button.answer(str(stale))
+        return
+    if not await is_admin(update, context):
+        await button.answer(ADMINS_ONLY_SHORT, show_alert=True)
+        return
+    app = services(context)
+    removed = await _remove(app, chat.id, target)
+    await button.answer(f"Stopped: {removed}." if removed else ALREADY_GONE)
+    text, buttons = render_unsubscribe_list(
+        await subscriptions_with_topics(app, chat.id), removed=removed
+    )
+    try:
+        await button.edit_message_text(text, reply_markup=keyboard(buttons))
+    except BadRequest as error:
+        # A press of a button already acted on can leave the list as it was. PTB capitalises
+        # Telegram's description ("Message is not modified: …"), hence lower().
+        if "message is not modified" not in error.message.lower():
+            raise
+
+
+async def _remove(app: Services, chat_id: int, target: int | None) -> str | None:
+    """Remove what a button names; the name of what went, None if it was gone already."""
+    if target is None:
+        count = await store.unsubscribe_all(app.db, chat_id)
+        if count == 0:
+            return None
+        return "1 subscription" if count == 1 else f"all {count} subscriptions"
+    removed = await store.unsubscribe(app.db, chat_id, target)
+    if removed is None:
+        return None
+    return subscription_name(removed, topic_of(removed, app.catalog))
+
+
+async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/subscriptions — open to everyone in the chat: reading changes nothing."""
+    app = services(context)
+    chat_id = update.effective_chat.id
+    entries = await subscriptions_with_topics(app, chat_id)
+    settings = await store.chat_settings(app.db, chat_id)
+    text = render_subscriptions(entries, settings, now=app.clock.now())
+    await update.effective_message.reply_html(text)
+
+
+async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quiet 22:00-07:00 [zone] or /quiet off; /quiet alone shows the setting to anyone."""
+    app = services(context)
+    chat = update.effective_chat
+    now = app.clock.now()
+    text = argument_text(update)
+    settings = await store.chat_settings(app.db, chat.id)
+    if not text:
+        await update.effective_message.reply_html(render_quiet_current(settings, now))
+        return
+    await require_admin(update, context)
+    request = parse_quiet(text)  # may raise UsageError
+    assert request is not None
+    had_quiet_hours = settings is not None and settings.quiet_start is not None
+    if request.off:
+        if had_quiet_hours:
+            await store.set_quiet_hours(
+                app.db,
+                chat.id,
+                kind=chat.type,
+                title=chat_title(chat),
+                timezone=None,
+                start=None,
+                end=None,
+            )
+        await update.effective_message.reply_html(render_quiet_off(had_quiet_hours))
+        return
+    zone_name = await quiet_zone(app, chat.id, request.zone, settings)
+    await store.set_quiet_hours(
+        app.db,
+        chat.id,
+        kind=chat.type,
+        title=chat_title(chat),
+        timezone=zone_name,
+        start=request.start,
+        end=request.end,
+    )
+    assert request.start is not None and request.end is not None
+    quiet_now = is_quiet(now, zone_name, request.start, request.end)
+    text = render_quiet_set(request.start, request.end, zone_name, now, quiet_now)
+    await update.effective_message.reply_html(text)
+
+
+async def quiet_zone(
+    app: Services, chat_id: int, typed: str | None, settings: store.ChatSettings | None
+) -> str:
+    """The zone typed, else the chat's stored zone, else its first country's, else UTC."""
+    if typed:
+        return resolve_zone(typed, app.catalog)  # may raise UsageError
+    stored = settings.timezone if settings else None
+    return default_zone(stored, await store.subscriptions_of(app.db, chat_id), app.catalog)
+
+
+async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its alerts and quiet hours follow it to the new id.
+
+    Telegram posts the news in both chats; moving twice is harmless, so either is enough.
+    """
+    message = update.effective_message
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    await store.move_chat(services(context).db, old, new)
+
+
+# ---------------------------------------------------------------- shared by the handlers
+
+
+async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Refuse (through the one error path) anyone who may not change this chat's alerts."""
+    if not await is_admin(update, context):
+        raise UsageError(ADMINS_ONLY)
+
+
+async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the sender may change the chat's alerts: anyone in a private chat, the admins in
+    a group.
+
+    An anonymous admin's message is sent as the group itself (`sender_chat` is the chat) and
+    only admins can do that. Telegram answers BadRequest about people it does not know as
+    members, who are not admins either.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    if chat.type == ChatType.PRIVATE:
+        return True
+    message = None if update.callback_query else update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    user = update.effective_user
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except BadRequest:
+        return False
+    return member.status in _ADMIN_STATUSES
+
+
+def chat_title(chat: Chat) -> str | None:
+    """A group's title; nothing for a private chat, whose "title" would be a person's name."""
+    return None if chat.type == ChatType.PRIVATE else chat.title
+
+
+async def subscriptions_with_topics(
+    app: Services, chat_id: int
+) -> list[tuple[Subscription, Topic | None]]:
+    found = await store.subscriptions_of(app.db, chat_id)
+    return [(subscription, topic_of(subscription, app.catalog)) for subscription in found]
+
+
+def keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """One button per row: subscription names are too long to sit side by side."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data)] for label, data in buttons]
+    )
+
+
+# Built here so the registry needs no MessageHandler import of its own for one service message.
+CHAT_MIGRATED = MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated)
