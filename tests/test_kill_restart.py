@@ -1,0 +1,176 @@
+"""Kill the bot with SIGKILL in the middle of a fan-out; the restart sends the rest, none twice.
+
+A real `outagebot run` process talks to a Bot API served over HTTP on 127.0.0.1. The server
+accepts a number of messages, then holds the next request unanswered (Telegram never accepted
+it) while the test kills the process. The second process must deliver every remaining alert,
+and the server must have accepted each chat's alert exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from bot.dataset import parse_dataset
+from storage.database import Database
+from storage.imports import import_dataset
+from storage.outbox import status_counts
+from storage.subscriptions import subscribe
+
+TOKEN = "5551234:kill-restart-test-token-0123456789abcdef"
+CHATS = list(range(9001, 9041))  # 40 subscribers
+
+
+class FakeTelegram:
+    """Accepts sendMessage until `hold_after` acceptances, then hangs the next request."""
+
+    def __init__(self) -> None:
+        self.accepted: list[int] = []
+        self.lock = threading.Lock()
+        self.hold_after: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                method = self.path.rsplit("/", 1)[-1]
+                params = _params(body, self.headers.get("Content-Type", ""))
+                if method == "sendMessage":
+                    chat_id = int(params["chat_id"])
+                    with fake.lock:
+                        hold = fake.hold_after is not None and len(fake.accepted) >= fake.hold_after
+                    if hold:
+                        fake.holding.set()
+                        fake.release.wait(timeout=60)
+                        return  # never answered: Telegram did not accept it
+                    with fake.lock:
+                        fake.accepted.append(chat_id)
+                        message_id = len(fake.accepted)
+                    result: object = {"message_id": message_id, "date": 0, "text": "",
+                                      "chat": {"id": chat_id, "type": "private"}}
+                elif method == "getMe":
+                    result = {"id": 5551234, "is_bot": True, "first_name": "t", "username": "t_bot"}
+                elif method == "getUpdates":
+                    time.sleep(0.2)
+                    result = []
+                else:
+                    result = True
+                payload = json.dumps({"ok": True, "result": result}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        return Handler
+
+
+def _params(body: bytes, content_type: str) -> dict[str, str]:
+    if "json" in content_type:
+        return {key: str(value) for key, value in json.loads(body or b"{}").items()}
+    return {key: values[0] for key, values in parse_qs(body.decode()).items()}
+
+
+async def prepare(database: Path, now: datetime) -> None:
+    """Subscribers and an incident opening now, refreshed so its 40 alerts wait in the outbox."""
+    from bot.alerts import queue_alerts
+    from bot.catalog import default_catalog
+    from bot.dataset import embedded_dataset_path, load_dataset
+    from bot.outlook import Summaries
+
+    db = await Database.open(database)
+    try:
+        catalog = default_catalog()
+        await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
+        for chat in CHATS:
+            await subscribe(db, chat, kind="private", title=None, service="x", region="PK",
+                            min_level="elevated", at=now, limit=50)
+        readings = {"observations": [
+            {"service": "x", "region": "pk", "count": 120, "source": "Test monitor",
+             "at": (now - timedelta(minutes=5)).isoformat()}]}
+        await import_dataset(db, parse_dataset(json.dumps(readings), catalog))
+        summaries = Summaries(db, catalog)
+        summaries.listeners.append(queue_alerts)
+        report = await summaries.refresh(now)
+        assert report.queued == len(CHATS)
+    finally:
+        await db.close()
+
+
+def start_bot(database: Path, base_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGEBOT_")}
+    env.update(OUTAGEBOT_TOKEN=TOKEN, OUTAGEBOT_BASE_URL=base_url,
+               OUTAGEBOT_DATABASE=str(database), OUTAGEBOT_POLL_TIMEOUT="0",
+               OUTAGEBOT_POLL_INTERVAL="0.5", OUTAGEBOT_REFRESH_SECONDS="3600",
+               HOME=str(log.parent))
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+async def test_sigkill_mid_fan_out_then_restart_delivers_each_alert_exactly_once(tmp_path):
+    database = tmp_path / "bot.sqlite3"
+    await prepare(database, datetime.now(UTC))
+    fake = FakeTelegram()
+    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+    log = tmp_path / "bot.log"
+    try:
+        fake.hold_after = 15
+        first = start_bot(database, fake.base_url, log)
+        assert fake.holding.wait(timeout=60), log.read_text()
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert len(fake.accepted) == 15
+
+        fake.hold_after = None
+        fake.release.set()
+        second = start_bot(database, fake.base_url, log)
+        try:
+            delivered = wait_until(lambda: set(fake.accepted) >= set(CHATS), timeout=90)
+            assert delivered, f"only {len(set(fake.accepted))} chats reached\n{log.read_text()}"
+            time.sleep(0.5)  # anything sent twice would arrive now
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    finally:
+        fake.release.set()
+        fake.server.shutdown()
+
+    assert Counter(fake.accepted) == Counter(CHATS)  # every chat once, none twice
+    db = await Database.open(database)
+    try:
+        assert await status_counts(db) == {"sent": len(CHATS)}
+    finally:
+        await db.close()
