@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -222,6 +222,13 @@ class Summaries:
             problems=problems,
             now=now,
         )
+        series = tuple(
+            (row.at, value)
+            for row in summary.counts
+            if row.precision == "minute" and (value := typical(row.at)) is not None
+        )
+        if series:
+            summary = replace(summary, typical_series=series)
         return summary, incidents
 
     def _known_region(self, code: str) -> bool:

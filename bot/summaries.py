@@ -59,6 +59,8 @@ class PairSummary:
     elsewhere: tuple[RegionFigures, ...]
     # From /report: (problem, reports, share), biggest share first.
     problems: tuple[tuple[str, int, float], ...] = ()
+    # What was typical at each timed reading shown, for the chart's second line.
+    typical_series: tuple[tuple[datetime, float], ...] = ()
 
     @property
     def active(self) -> bool:

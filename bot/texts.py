@@ -26,6 +26,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("timeline", "Every reading and event for a pair: /timeline X Pakistan"),
     ("report", "Report a problem: /report X Pakistan app"),
     ("incidents", "Recent incidents: /incidents X Pakistan"),
+    ("chart", "Reports vs typical as a picture: /chart X Pakistan"),
     ("subscribe", "Alerts for a service/country: /subscribe X Pakistan"),
     ("unsubscribe", "Stop alerts: pick from a list, or /unsubscribe X Pakistan"),
     ("subscriptions", "This chat's alerts and quiet hours"),
@@ -62,6 +63,9 @@ HELP_TEXT = (
     "<b>/report</b> &lt;service&gt; &lt;country&gt; [problem] — tell me it is down for you; "
     "problem is app, website, login, feed, messages or other. Each person counts once per "
     "15 minutes per pair. Example: /report X Pakistan app\n\n"
+    "<b>/chart</b> &lt;service&gt; &lt;country&gt; — reports vs typical as a picture, in local "
+    "time. The status card has buttons too: Refresh, Timeline, Chart, Subscribe.\n"
+    "Inline: type <code>@bot x pakistan</code> in any chat to share a card.\n\n"
     "<b>/incidents</b> [service] [country] — recent incidents with when, how long and the "
     "peak. Example: /incidents X Pakistan\n\n"
     "<b>/subscribe</b> &lt;service&gt; [country] [elevated | outage] — an alert in this chat "
@@ -74,6 +78,8 @@ HELP_TEXT = (
     "Figures come from the cited sources (Downdetector counts as quoted by the press, "
     "observatories like NetBlocks); claims that disagree are shown side by side."
 )
+
+CHART_USAGE = "For example: /chart X Pakistan — reports vs typical as a picture"
 
 INCIDENTS_USAGE = (
     "For example: /incidents (everything), /incidents x (X everywhere), "

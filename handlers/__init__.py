@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
 
+from handlers.card import card_button, chart, inline_status
 from handlers.errors import on_error
 from handlers.incidents import incidents
 from handlers.report import report
@@ -34,4 +35,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("subscriptions", subscriptions))
     application.add_handler(CommandHandler("quiet", quiet))
     application.add_handler(CHAT_MIGRATED)
+    application.add_handler(CommandHandler("chart", chart))
+    application.add_handler(CallbackQueryHandler(card_button, pattern=r"^st\|"))
+    application.add_handler(InlineQueryHandler(inline_status))
     application.add_error_handler(on_error)

@@ -6,13 +6,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.queries import parse_pair
-from bot.render import (
-    freshness_footer,
-    render_region_overview,
-    render_service_overview,
-    with_footer,
-)
+from bot.render import render_region_overview, render_service_overview
 from bot.texts import STATUS_USAGE
+from handlers.card import send_card
 from handlers.common import argument_text, services
 
 
@@ -22,16 +18,9 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = parse_pair(argument_text(update), app.catalog, usage=STATUS_USAGE)
     now = app.clock.now()
     if query.service and query.region:
-        card = await app.summaries.card(query.service, query.region, now)
-        footer = freshness_footer(
-            card.made_at,
-            now,
-            query.region.timezone,
-            prepared=card.prepared,
-            failing_since=app.summaries.health.failing_since,
-        )
-        text = with_footer(card.html, footer)
-    elif query.service:
+        await send_card(update, context, query.service, query.region)
+        return
+    if query.service:
         lines = await app.summaries.service_lines(query.service, now)
         text = render_service_overview(lines, query.service.name, query.service.key)
     else:

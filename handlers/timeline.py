@@ -18,7 +18,7 @@ async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = parse_timeline(argument_text(update), app.catalog, now=now)  # may raise UsageError
     history = await read_history(app.db, query, now=now)
     newest = render_timeline(history)[-1]
-    await update.effective_message.reply_html(newest.text, reply_markup=_keyboard(newest))
+    await update.effective_message.reply_html(newest.text, reply_markup=page_keyboard(newest))
 
 
 async def timeline_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -37,14 +37,14 @@ async def timeline_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await button.answer()
     try:
-        await button.edit_message_text(page.text, reply_markup=_keyboard(page))
+        await button.edit_message_text(page.text, reply_markup=page_keyboard(page))
     except BadRequest as error:
         # Two quick presses of one button ask for the page already shown; nothing to do.
         if "message is not modified" not in error.message.lower():
             raise
 
 
-def _keyboard(page: Page) -> InlineKeyboardMarkup | None:
+def page_keyboard(page: Page) -> InlineKeyboardMarkup | None:
     if not page.buttons:
         return None
     return InlineKeyboardMarkup(
