@@ -66,8 +66,12 @@ class FakeTelegram:
                     with fake.lock:
                         fake.accepted.append(chat_id)
                         message_id = len(fake.accepted)
-                    result: object = {"message_id": message_id, "date": 0, "text": "",
-                                      "chat": {"id": chat_id, "type": "private"}}
+                    result: object = {
+                        "message_id": message_id,
+                        "date": 0,
+                        "text": "",
+                        "chat": {"id": chat_id, "type": "private"},
+                    }
                 elif method == "getMe":
                     result = {"id": 5551234, "is_bot": True, "first_name": "t", "username": "t_bot"}
                 elif method == "getUpdates":
@@ -106,11 +110,28 @@ async def prepare(database: Path, now: datetime) -> None:
         catalog = default_catalog()
         await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
         for chat in CHATS:
-            await subscribe(db, chat, kind="private", title=None, service="x", region="PK",
-                            min_level="elevated", at=now, limit=50)
-        readings = {"observations": [
-            {"service": "x", "region": "pk", "count": 120, "source": "Test monitor",
-             "at": (now - timedelta(minutes=5)).isoformat()}]}
+            await subscribe(
+                db,
+                chat,
+                kind="private",
+                title=None,
+                service="x",
+                region="PK",
+                min_level="elevated",
+                at=now,
+                limit=50,
+            )
+        readings = {
+            "observations": [
+                {
+                    "service": "x",
+                    "region": "pk",
+                    "count": 120,
+                    "source": "Test monitor",
+                    "at": (now - timedelta(minutes=5)).isoformat(),
+                }
+            ]
+        }
         await import_dataset(db, parse_dataset(json.dumps(readings), catalog))
         summaries = Summaries(db, catalog)
         summaries.listeners.append(queue_alerts)
@@ -122,13 +143,23 @@ async def prepare(database: Path, now: datetime) -> None:
 
 def start_bot(database: Path, base_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGEBOT_")}
-    env.update(OUTAGEBOT_TOKEN=TOKEN, OUTAGEBOT_BASE_URL=base_url,
-               OUTAGEBOT_DATABASE=str(database), OUTAGEBOT_POLL_TIMEOUT="0",
-               OUTAGEBOT_POLL_INTERVAL="0.5", OUTAGEBOT_REFRESH_SECONDS="3600",
-               HOME=str(log.parent))
+    env.update(
+        OUTAGEBOT_TOKEN=TOKEN,
+        OUTAGEBOT_BASE_URL=base_url,
+        OUTAGEBOT_DATABASE=str(database),
+        OUTAGEBOT_POLL_TIMEOUT="0",
+        OUTAGEBOT_POLL_INTERVAL="0.5",
+        OUTAGEBOT_REFRESH_SECONDS="3600",
+        HOME=str(log.parent),
+    )
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=log.parent,
+        )
 
 
 def wait_until(condition, timeout: float) -> bool:
