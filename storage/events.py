@@ -43,25 +43,31 @@ async def events_between(
     """Events for a service in any of `regions` (e.g. the country and `global`), oldest first."""
     marks = ", ".join("?" for _ in regions)
     rows = await db.fetchall(
-        "SELECT e.service, e.region, e.at, e.precision, e.kind, e.text, s.name AS source, e.url"
-        " FROM events e JOIN sources s ON s.id = e.source_id"
-        f" WHERE e.service = ? AND e.region IN ({marks}) AND e.at >= ? AND e.at <= ?"
-        " ORDER BY e.at, e.id",
+        f"{EVENT_SELECT} WHERE e.service = ? AND e.region IN ({marks}) AND e.at >= ?"
+        " AND e.at <= ? ORDER BY e.at, e.id",
         (service, *regions, to_epoch(start), to_epoch(end)),
     )
-    return [
-        Event(
-            service=row["service"],
-            region=row["region"],
-            at=from_epoch(row["at"]),
-            kind=row["kind"],
-            text=row["text"],
-            source=row["source"],
-            url=row["url"],
-            precision=row["precision"],
-        )
-        for row in rows
-    ]
+    return [event_from_row(row) for row in rows]
+
+
+EVENT_SELECT = (
+    "SELECT e.service, e.region, e.at, e.precision, e.kind, e.text, s.name AS source, e.url"
+    " FROM events e JOIN sources s ON s.id = e.source_id"
+)
+
+
+def event_from_row(row: aiosqlite.Row) -> Event:
+    """A row selected with EVENT_SELECT, as a record."""
+    return Event(
+        service=row["service"],
+        region=row["region"],
+        at=from_epoch(row["at"]),
+        kind=row["kind"],
+        text=row["text"],
+        source=row["source"],
+        url=row["url"],
+        precision=row["precision"],
+    )
 
 
 async def count_events(db: Database) -> int:

@@ -11,7 +11,7 @@ from storage.database import Database
 from storage.records import Observation
 from storage.timecodec import from_epoch, to_epoch
 
-_SELECT = (
+OBSERVATION_SELECT = (
     "SELECT o.service, o.region, o.at, o.count, s.name AS source, o.url, o.qualifier,"
     " o.precision, o.note, o.baseline FROM observations o JOIN sources s ON s.id = o.source_id"
 )
@@ -46,7 +46,8 @@ async def insert_observations(
     return connection.total_changes - before
 
 
-def _observation(row: aiosqlite.Row) -> Observation:
+def observation_from_row(row: aiosqlite.Row) -> Observation:
+    """A row selected with OBSERVATION_SELECT, as a record."""
     return Observation(
         service=row["service"],
         region=row["region"],
@@ -66,11 +67,11 @@ async def observations_for(
 ) -> list[Observation]:
     """The pair's most recent observations up to `until`, oldest first."""
     rows = await db.fetchall(
-        f"{_SELECT} WHERE o.service = ? AND o.region = ? AND o.at <= ?"
+        f"{OBSERVATION_SELECT} WHERE o.service = ? AND o.region = ? AND o.at <= ?"
         " ORDER BY o.at DESC, o.id DESC LIMIT ?",
         (service, region, to_epoch(until), limit),
     )
-    return [_observation(row) for row in reversed(rows)]
+    return [observation_from_row(row) for row in reversed(rows)]
 
 
 async def observations_between(
@@ -78,11 +79,11 @@ async def observations_between(
 ) -> list[Observation]:
     """A service's observations in every region within a window, oldest first."""
     rows = await db.fetchall(
-        f"{_SELECT} WHERE o.service = ? AND o.at >= ? AND o.at <= ? AND o.region <> ?"
+        f"{OBSERVATION_SELECT} WHERE o.service = ? AND o.at >= ? AND o.at <= ? AND o.region <> ?"
         " ORDER BY o.at, o.id",
         (service, to_epoch(start), to_epoch(end), exclude_region or ""),
     )
-    return [_observation(row) for row in rows]
+    return [observation_from_row(row) for row in rows]
 
 
 async def pairs_with_observations(

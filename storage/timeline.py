@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import aiosqlite
-
 from storage.database import Database
+from storage.events import EVENT_SELECT, event_from_row
+from storage.observations import OBSERVATION_SELECT, observation_from_row
 from storage.records import Event, Observation
 from storage.timecodec import from_epoch, to_epoch
 
@@ -42,9 +42,10 @@ def _midnight(day: date) -> int:
 
 
 def _within(span: Span) -> tuple[str, tuple[int, int, int, int]]:
+    """A condition on table alias `{t}` (filled in by the caller) and its bounds."""
     return (
-        "((x.precision = 'minute' AND x.at >= ? AND x.at < ?)"
-        " OR (x.precision = 'day' AND x.at >= ? AND x.at <= ?))",
+        "(({t}.precision = 'minute' AND {t}.at >= ? AND {t}.at < ?)"
+        " OR ({t}.precision = 'day' AND {t}.at >= ? AND {t}.at <= ?))",
         (
             to_epoch(span.start),
             to_epoch(span.end),
@@ -60,12 +61,11 @@ async def readings_between(
     """The pair's observations in the span, oldest first."""
     where, bounds = _within(span)
     rows = await db.fetchall(
-        "SELECT x.service, x.region, x.at, x.count, s.name AS source, x.url, x.qualifier,"
-        " x.precision, x.note FROM observations x JOIN sources s ON s.id = x.source_id"
-        f" WHERE x.service = ? AND x.region = ? AND {where} ORDER BY x.at, x.id",
+        f"{OBSERVATION_SELECT} WHERE o.service = ? AND o.region = ? AND {where.format(t='o')}"
+        " ORDER BY o.at, o.id",
         (service, region, *bounds),
     )
-    return [_observation(row) for row in rows]
+    return [observation_from_row(row) for row in rows]
 
 
 async def events_in_span(
@@ -75,12 +75,11 @@ async def events_in_span(
     where, bounds = _within(span)
     marks = ", ".join("?" for _ in regions)
     rows = await db.fetchall(
-        "SELECT x.service, x.region, x.at, x.precision, x.kind, x.text, s.name AS source, x.url"
-        " FROM events x JOIN sources s ON s.id = x.source_id"
-        f" WHERE x.service = ? AND x.region IN ({marks}) AND {where} ORDER BY x.at, x.id",
+        f"{EVENT_SELECT} WHERE e.service = ? AND e.region IN ({marks}) AND {where.format(t='e')}"
+        " ORDER BY e.at, e.id",
         (service, *regions, *bounds),
     )
-    return [_event(row) for row in rows]
+    return [event_from_row(row) for row in rows]
 
 
 async def latest_record(
@@ -112,31 +111,4 @@ async def latest_record(
     return Latest(
         timed=from_epoch(max(timed)) if timed else None,
         dated=from_epoch(max(dated)).date() if dated else None,
-    )
-
-
-def _observation(row: aiosqlite.Row) -> Observation:
-    return Observation(
-        service=row["service"],
-        region=row["region"],
-        at=from_epoch(row["at"]),
-        count=row["count"],
-        source=row["source"],
-        url=row["url"],
-        qualifier=row["qualifier"],
-        precision=row["precision"],
-        note=row["note"],
-    )
-
-
-def _event(row: aiosqlite.Row) -> Event:
-    return Event(
-        service=row["service"],
-        region=row["region"],
-        at=from_epoch(row["at"]),
-        kind=row["kind"],
-        text=row["text"],
-        source=row["source"],
-        url=row["url"],
-        precision=row["precision"],
     )
