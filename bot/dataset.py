@@ -217,26 +217,30 @@ def _unknown(error: UnknownName) -> str:
     return f"unknown {error.kind} {error.text!r}{hint}"
 
 
+def _observation(row: ObservationIn, service: str, region: str) -> Observation:
+    """A validated row as a record, its names already resolved to catalog keys."""
+    at, precision = _instant(row.at)
+    return Observation(
+        service=service,
+        region=region,
+        at=at,
+        count=row.count,
+        source=row.source,
+        url=row.url,
+        qualifier=row.qualifier,
+        precision=precision,
+        note=row.note,
+        baseline=row.baseline,
+    )
+
+
 def _resolve(parsed: DatasetIn, catalog: Catalog) -> Dataset:
     names = _Resolver(catalog)
     observations = []
     for index, row in enumerate(parsed.observations):
         where = f"observations[{index}]"
-        at, precision = _instant(row.at)
-        observations.append(
-            Observation(
-                service=names.service(row.service, f"{where}.service"),
-                region=names.region(row.region, f"{where}.region"),
-                at=at,
-                count=row.count,
-                source=row.source,
-                url=row.url,
-                qualifier=row.qualifier,
-                precision=precision,
-                note=row.note,
-                baseline=row.baseline,
-            )
-        )
+        service = names.service(row.service, f"{where}.service")
+        observations.append(_observation(row, service, names.region(row.region, f"{where}.region")))
     events = []
     for index, row in enumerate(parsed.events):
         where = f"events[{index}]"
@@ -418,17 +422,7 @@ def _csv_observation(line: int, cells: dict[str, str], names: _Resolver) -> Obse
         region = names.region(raw["region"], f"line {line}, column region")
     if row is None or len(names.problems) > before:
         return None
-    at, precision = _instant(row.at)
-    return Observation(
-        service=service,
-        region=region,
-        at=at,
-        count=row.count,
-        source=row.source,
-        url=row.url,
-        precision=precision,
-        baseline=row.baseline,
-    )
+    return _observation(row, service, region)
 
 
 def embedded_dataset_path() -> Path:
