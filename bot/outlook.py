@@ -17,6 +17,7 @@ from typing import Literal
 
 import aiosqlite
 
+from bot import i18n
 from bot.baseline import typical_for, with_quiet_buckets
 from bot.catalog import Catalog, Region, Service
 from bot.detection import LEVEL_RANK, Incident, Thresholds, incidents_in
@@ -138,7 +139,8 @@ class Summaries:
 
     async def card(self, service: Service, region: Region, now: datetime) -> Card:
         prepared = self.prepared.get((service.key, region.code))
-        if prepared is not None and prepared.made_at <= now:
+        english = i18n.current() == i18n.DEFAULT  # prepared cards are rendered in English
+        if prepared is not None and prepared.made_at <= now and english:
             return Card(prepared.card, prepared.made_at, prepared=True)
         # Not prepared yet (first minutes after start) or asked about the past (`--at`).
         summary, _ = await self.compute(service, region, now)
@@ -148,7 +150,8 @@ class Summaries:
         """Overview lines for a service in every region on record, busiest first."""
         regions = self.index.by_service.get(service.key)
         rows = [self.prepared[(service.key, code)] for code in regions or ()]
-        if not rows or any(row.made_at > now for row in rows):
+        stale = not rows or any(row.made_at > now for row in rows)
+        if stale or i18n.current() != i18n.DEFAULT:
             return overview_lines(await self.for_service(service, now), by="region")
         rows = [row for row in rows if row.has_data]
         rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._region_name(row.region)))
@@ -158,7 +161,8 @@ class Summaries:
         """Overview lines for every service on record in a region, busiest first."""
         services = self.index.by_region.get(region.code)
         rows = [self.prepared[(key, region.code)] for key in services or ()]
-        if not rows or any(row.made_at > now for row in rows):
+        stale = not rows or any(row.made_at > now for row in rows)
+        if stale or i18n.current() != i18n.DEFAULT:
             return overview_lines(await self.for_region(region, now), by="service")
         rows = [row for row in rows if row.has_data]
         rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._service_name(row.service)))
@@ -275,6 +279,11 @@ class Summaries:
         return report
 
     async def refresh(self, now: datetime) -> RefreshReport:
+        # Prepared cards, alerts and channel posts are written in English, whoever asked last.
+        with i18n.use_language(i18n.DEFAULT):
+            return await self._refresh(now)
+
+    async def _refresh(self, now: datetime) -> RefreshReport:
         marks = await dirty_pairs(self.db)
         pairs = await self._pairs_to_refresh(marks, now)
         prepared: list[PreparedSummary] = []

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.catalog import Region
+from bot.i18n import N_, _, name, ngettext, number, percent, region_name
 from bot.plaintext import html_to_text, utf16_len
 from bot.summaries import PairSummary, RegionFigures
 from bot.timefmt import (
@@ -30,8 +31,36 @@ from storage.records import Observation, PreparedSummary, Restriction
 
 TELEGRAM_LIMIT = 4096
 LEVEL_BADGE = {"normal": "🟢", "elevated": "🟠", "outage": "🔴"}
-LEVEL_WORDS = {"normal": "normal", "elevated": "elevated reports", "outage": "outage"}
-KIND_WORDS = {"block": "Blocked", "throttle": "Throttled", "shutdown": "Shut down"}
+LEVEL_WORDS = {"normal": N_("normal"), "elevated": N_("elevated reports"), "outage": N_("outage")}
+LEVEL_NOW = {
+    "normal": N_("Normal now"),
+    "elevated": N_("Elevated reports now"),
+    "outage": N_("Outage now"),
+}
+KIND_WORDS = {"block": N_("Blocked"), "throttle": N_("Throttled"), "shutdown": N_("Shut down")}
+KIND_LOWER = {"block": N_("blocked"), "throttle": N_("throttled"), "shutdown": N_("shut down")}
+EVENT_TAGS = {
+    "claim": N_("claim"),
+    "statement": N_("statement"),
+    "report": N_("report"),
+    "confirmation": N_("confirmation"),
+    "ban": N_("ban"),
+    "restoration": N_("restoration"),
+    "note": N_("note"),
+}
+
+
+def level_words(level: str) -> str:
+    return _(LEVEL_WORDS.get(level, level))
+
+
+def named(text: str) -> str:
+    """A name a source or the catalog gave, escaped and kept in its own direction."""
+    return name(esc(text))
+
+
+def region_label(region: Region) -> str:
+    return named(region_name(region.code, region.name))
 
 
 def esc(text: str) -> str:
@@ -46,26 +75,26 @@ def flag(region: Region) -> str:
 
 
 def count_text(row: Observation) -> str:
-    number = f"{row.count:,}"
+    value = number(row.count)
     if row.qualifier == "at_least":
-        return f"more than {number}"
+        return _("more than {number}").format(number=value)
     if row.qualifier == "about":
-        return f"about {number}"
-    return number
+        return _("about {number}").format(number=value)
+    return value
 
 
 def reports_text(row: Observation) -> str:
-    return f"{count_text(row)} report{'s' if row.count != 1 else ''}"
+    return ngettext("{count} report", "{count} reports", row.count).format(count=count_text(row))
 
 
 def when_text(at: datetime, precision: str, zone_name: str, *, with_day: bool = True) -> str:
     if precision == "day":
-        return f"{day_text(at.date())} (time not reported)"
+        return _("{day} (time not reported)").format(day=day_text(at.date()))
     return clock_pair(at, zone_name, with_day=with_day)
 
 
 def cite(source: str) -> str:
-    return f"<i>{esc(source)}</i>"
+    return f"<i>{named(source)}</i>"
 
 
 # ---------------------------------------------------------------- the card for one pair
@@ -112,7 +141,13 @@ def _card_lines(
     summary: PairSummary, *, now: datetime, compact: int, max_timeline: int
 ) -> list[str]:
     s, region, tz = summary, summary.region, summary.region.timezone
-    lines = [f"{flag(region)} <b>{esc(s.service.name)} in {esc(region.name)}</b>"]
+    lines = [
+        f"{flag(region)} <b>"
+        + _("{service} in {region}").format(
+            service=named(s.service.name), region=region_label(region)
+        )
+        + "</b>"
+    ]
     lines += _state_lines(s, now)
     timeline = _timeline_lines(s, max_timeline, notes=compact < LONG_CLAIMS)
     if timeline:
@@ -120,18 +155,30 @@ def _card_lines(
         then = s.counts[0].at if s.counts else now
         label = zone_label(then, tz)
         offset = offset_label(local(then, tz).utcoffset())
-        zone_note = "times in UTC" if label == "UTC" else f"local time {label} = {offset}"
-        lines += ["", f"<b>Timeline</b> ({zone_note})", *timeline]
+        zone_note = (
+            _("times in UTC")
+            if label == "UTC"
+            else _("local time {zone} = {offset}").format(zone=label, offset=offset)
+        )
+        lines += ["", "<b>" + _("Timeline") + f"</b> ({zone_note})", *timeline]
     said = _said_lines(s, shorten=compact >= LONG_CLAIMS, notes=compact < NOTES)
     if said:
-        lines += ["", "<b>What was said</b> (claims may disagree; each with its source)"]
+        lines += [
+            "",
+            "<b>"
+            + _("What was said")
+            + "</b> ("
+            + _("claims may disagree; each with its source")
+            + ")",
+        ]
         lines += said
     lines += _restriction_lines(s, now, notes=compact < NOTES, earlier=compact < EARLIER)
     elsewhere = _elsewhere_lines(s.elsewhere, notes=compact < NOTES)
     if elsewhere:
-        lines += ["", f"<b>{esc(s.service.name)} elsewhere, same period</b>", *elsewhere]
+        title = _("{service} elsewhere, same period").format(service=named(s.service.name))
+        lines += ["", f"<b>{title}</b>", *elsewhere]
     if s.sources and compact < FOOTER:
-        lines += ["", "<b>Sources:</b> " + esc("; ".join(s.sources))]
+        lines += ["", "<b>" + _("Sources:") + "</b> " + "; ".join(named(x) for x in s.sources)]
     return lines
 
 
@@ -140,45 +187,65 @@ def _state_lines(s: PairSummary, now: datetime) -> list[str]:
     lines: list[str] = []
     incident = s.incident
     if s.active and incident:
-        since = clock_pair(incident.start, tz, with_day=True)
         lines.append(
-            f"{LEVEL_BADGE[s.level]} <b>{LEVEL_WORDS[s.level].capitalize()} now</b>, since "
-            f"{since} ({duration_text(now - incident.start)})"
+            f"{LEVEL_BADGE[s.level]} <b>{_(LEVEL_NOW[s.level])}</b>, "
+            + _("since {time} ({duration})").format(
+                time=clock_pair(incident.start, tz, with_day=True),
+                duration=duration_text(now - incident.start),
+            )
         )
     elif s.latest is None:
-        lines.append(f"{LEVEL_BADGE['normal']} No reports on record for this pair.")
+        lines.append(f"{LEVEL_BADGE['normal']} " + _("No reports on record for this pair."))
     else:
-        lines.append(f"{LEVEL_BADGE['normal']} <b>No active incident</b>")
+        lines.append(f"{LEVEL_BADGE['normal']} <b>" + _("No active incident") + "</b>")
     if s.latest:
         lines.append(
-            f"Latest: <b>{reports_text(s.latest)}</b>, "
-            f"{when_text(s.latest.at, s.latest.precision, tz)} — {cite(s.latest.source)}"
+            _("Latest: {count}, {time} — {source}").format(
+                count=f"<b>{reports_text(s.latest)}</b>",
+                time=when_text(s.latest.at, s.latest.precision, tz),
+                source=cite(s.latest.source),
+            )
         )
     if incident:
         peak = incident.peak
         lines.append(
-            f"Peak: <b>{reports_text(peak)}</b>, {clock_pair(peak.at, tz, with_day=True)}"
-            f" — {cite(peak.source)}"
+            _("Peak: {count}, {time} — {source}").format(
+                count=f"<b>{reports_text(peak)}</b>",
+                time=clock_pair(peak.at, tz, with_day=True),
+                source=cite(peak.source),
+            )
         )
     if s.problems:
-        total = sum(reports for _, reports, _ in s.problems)
-        shares = ", ".join(f"{share:.0%} {esc(problem)}" for problem, _, share in s.problems[:4])
-        lines.append(f"Problems people reported: {shares} ({total:,} via /report)")
+        total = sum(reports for _problem, reports, _share in s.problems)
+        shares = ", ".join(
+            f"{percent(share)} {esc(_(problem))}" for problem, _count, share in s.problems[:4]
+        )
+        lines.append(
+            _("Problems people reported: {shares} ({total} via /report)").format(
+                shares=shares, total=number(total)
+            )
+        )
     if s.typical is not None:
-        lines.append(f"Typical for this hour: {s.typical:,.0f} reports")
+        lines.append(_("Typical for this hour: {count} reports").format(count=number(s.typical)))
     elif s.active_block:
         lines.append(
-            f"Typical: not known — {esc(s.service.name)} is blocked here, so there is no normal "
-            "level to compare with."
+            _(
+                "Typical: not known — {service} is blocked here, so there is no normal level "
+                "to compare with."
+            ).format(service=named(s.service.name))
         )
     elif s.latest:
-        lines.append("Typical: not known yet for this pair.")
+        lines.append(_("Typical: not known yet for this pair."))
     if incident and not incident.ongoing:
         end = incident.end or incident.last_seen
         lines.append(
-            f"Last incident: {clock_pair(incident.start, tz, with_day=True)} → "
-            f"{clock_pair(end, tz, with_day=True)} ({duration_text(end - incident.start)}), "
-            f"peak {count_text(incident.peak)}, {LEVEL_WORDS[incident.level]}."
+            _("Last incident: {start} → {end} ({duration}), peak {peak}, {level}.").format(
+                start=clock_pair(incident.start, tz, with_day=True),
+                end=clock_pair(end, tz, with_day=True),
+                duration=duration_text(end - incident.start),
+                peak=count_text(incident.peak),
+                level=level_words(incident.level),
+            )
         )
     return lines
 
@@ -199,7 +266,7 @@ def _timeline_lines(s: PairSummary, limit: int, *, notes: bool) -> list[str]:
             continue  # shown under "What was said", side by side
         line = f"{esc(event.text)} — {cite(event.source)}"
         if event.region == "global" and s.region.code != "global":
-            line += " [worldwide]"
+            line += " [" + _("worldwide") + "]"
         timed.append((event.at, line))
     timed.sort(key=lambda item: item[0])
     lines: list[str] = []
@@ -211,13 +278,15 @@ def _timeline_lines(s: PairSummary, limit: int, *, notes: bool) -> list[str]:
             day = here
         lines.append(f"• {clock_pair(at, tz)} · {line}")
     for on, line in sorted(undated, key=lambda item: item[0]):
-        lines.append(f"• {day_text(on)}, time not reported · {line}")
+        lines.append("• " + _("{day}, time not reported").format(day=day_text(on)) + f" · {line}")
     if len(lines) > limit:
         hidden = len(lines) - limit
         lines = [
             *lines[:limit],
-            f"… {hidden} more: /timeline {esc(s.service.key)} "
-            f"{esc(s.region.code.lower())} for every reading",
+            _("… {hidden} more: {command} for every reading").format(
+                hidden=number(hidden),
+                command=f"/timeline {esc(s.service.key)} {esc(s.region.code.lower())}",
+            ),
         ]
     return lines
 
@@ -240,7 +309,7 @@ def _said_lines(s: PairSummary, *, shorten: bool, notes: bool) -> list[str]:
             if event.precision == "minute"
             else ""
         )
-        tag = "claim" if event.kind == "claim" else event.kind
+        tag = _(EVENT_TAGS.get(event.kind, event.kind))
         lines.append(f"• {cite(event.source)}{when}, {tag}: {esc(text)}")
     return lines
 
@@ -260,50 +329,66 @@ def _restriction_lines(s: PairSummary, now: datetime, *, notes: bool, earlier: b
 def _featured_restriction(
     r: Restriction, s: PairSummary, now: datetime, *, notes: bool
 ) -> list[str]:
-    what = "Internet shut down" if r.service == "internet" else KIND_WORDS[r.kind]
+    what = _("Internet shut down") if r.service == "internet" else _(KIND_WORDS[r.kind])
     if r.status == "active":
-        since = partial_date_text(r.start)
-        lasted = span_text(months_between(r.start, now))
         head = (
-            f"⛔ <b>{what} in {esc(s.region.name)} since {esc(since)}</b> (about {lasted} so far)"
+            "⛔ <b>"
+            + _("{what} in {region} since {since}").format(
+                what=what, region=region_label(s.region), since=esc(partial_date_text(r.start))
+            )
+            + "</b> ("
+            + _("about {span} so far").format(span=span_text(months_between(r.start, now)))
+            + ")"
         )
     else:
-        period = partial_date_text(r.start)
-        if r.end and r.end != r.start:
-            period += f" – {partial_date_text(r.end)}"
-        head = f"📜 <b>{what} in {esc(s.region.name)}, {esc(period)}</b> (lifted)"
+        head = (
+            "📜 <b>"
+            + _("{what} in {region}, {period}").format(
+                what=what, region=region_label(s.region), period=esc(_period(r))
+            )
+            + "</b> ("
+            + _("lifted")
+            + ")"
+        )
     lines = [
         head,
-        f"By: {esc(r.authority)}",
-        f"Grounds given: {esc(r.grounds)}",
+        _("By: {authority}").format(authority=esc(r.authority)),
+        _("Grounds given: {grounds}").format(grounds=esc(r.grounds)),
     ]
     if r.timeline:
-        lines.append("Record:")
+        lines.append(_("Record:"))
         lines += [
             f"• {short_partial_date(step.on)} — {esc(step.text)} — {cite(step.source)}"
             for step in r.timeline
         ]
     if r.note and notes:
-        lines.append(f"Note: {esc(r.note)}")
+        lines.append(_("Note: {note}").format(note=esc(r.note)))
     if r.kind == "block" and r.status == "active" and s.latest is not None:
         lines.append(
-            f"ℹ️ Because {esc(s.service.name)} is blocked in {esc(s.region.name)}, reports from "
-            "there come from people reaching it anyway (for example over a VPN)."
+            "ℹ️ "
+            + _(
+                "Because {service} is blocked in {region}, reports from there come from people "
+                "reaching it anyway (for example over a VPN)."
+            ).format(service=named(s.service.name), region=region_label(s.region))
         )
     return lines
 
 
-def _past_restriction(r: Restriction, s: PairSummary) -> str:
-    what = "Internet shutdown" if r.service == "internet" else KIND_WORDS[r.kind]
+def _period(r: Restriction) -> str:
     period = partial_date_text(r.start)
     if r.end and r.end != r.start:
         period += f" – {partial_date_text(r.end)}"
-    state = "active" if r.status == "active" else "lifted"
+    return period
+
+
+def _past_restriction(r: Restriction, s: PairSummary) -> str:
+    what = _("Internet shutdown") if r.service == "internet" else _(KIND_WORDS[r.kind])
+    state = _("active") if r.status == "active" else _("lifted")
     sources = "; ".join(r.sources)
-    return (
-        f"📜 <b>Earlier: {what} in {esc(s.region.name)}, {esc(period)}</b> ({state}). "
-        f"{esc(r.authority)} — {cite(sources)}"
+    head = _("Earlier: {what} in {region}, {period}").format(
+        what=what, region=region_label(s.region), period=esc(_period(r))
     )
+    return f"📜 <b>{head}</b> ({state}). {esc(r.authority)} — {cite(sources)}"
 
 
 def _elsewhere_lines(figures: Sequence[RegionFigures], *, notes: bool, limit: int = 6) -> list[str]:
@@ -313,72 +398,77 @@ def _elsewhere_lines(figures: Sequence[RegionFigures], *, notes: bool, limit: in
         for row in sorted(item.observations, key=lambda row: -row.count)[:3]:
             note = f" ({esc(row.note)})" if row.note and notes else ""
             parts.append(f"{count_text(row)}{note}")
-        lines.append(f"{flag(item.region)} {esc(item.region.name)}: " + " · ".join(parts))
+        lines.append(f"{flag(item.region)} {region_label(item.region)}: " + " · ".join(parts))
     return lines
 
 
 # ---------------------------------------------------------------- overviews
 
 
-def _overview_line(s: PairSummary, name: str) -> str:
+def _overview_line(s: PairSummary, label: str) -> str:
+    """One line of an overview; `label` is already escaped and isolated."""
     tz = s.region.timezone
     if s.active and s.latest:
-        state = (
-            f"{LEVEL_WORDS[s.level]} now, {reports_text(s.latest)} at {clock_pair(s.latest.at, tz)}"
+        state = _("{level} now, {count} at {time}").format(
+            level=level_words(s.level),
+            count=reports_text(s.latest),
+            time=clock_pair(s.latest.at, tz),
         )
     elif s.incident:
-        state = (
-            f"no active incident; last {day_text(local(s.incident.start, tz).date())}, "
-            f"peak {count_text(s.incident.peak)}"
+        state = _("no active incident; last {day}, peak {peak}").format(
+            day=day_text(local(s.incident.start, tz).date()), peak=count_text(s.incident.peak)
         )
     elif s.counts:
         top = max(s.counts, key=lambda row: row.count)
-        state = f"no incident detected; up to {reports_text(top)} on {day_text(top.at.date())}"
+        state = _("no incident detected; up to {count} on {day}").format(
+            count=reports_text(top), day=day_text(top.at.date())
+        )
     else:
-        state = "no reports on record"
+        state = _("no reports on record")
     marks = ""
     block = s.active_block
     if block:
-        marks = f" · ⛔ blocked since {partial_date_text(block.start)}"
+        marks = " · ⛔ " + _("blocked since {since}").format(since=partial_date_text(block.start))
     elif s.restrictions:
         past = s.restrictions[0]
-        word = "internet shutdown" if past.service == "internet" else KIND_WORDS[past.kind].lower()
-        marks = f" · 📜 {word} {partial_date_text(past.start)} ({past.status})"
-    return f"{LEVEL_BADGE[s.level]} <b>{esc(name)}</b> — {state}{marks}"
+        word = _("internet shutdown") if past.service == "internet" else _(KIND_LOWER[past.kind])
+        status = _("active") if past.status == "active" else _("lifted")
+        marks = f" · 📜 {word} {partial_date_text(past.start)} ({status})"
+    return f"{LEVEL_BADGE[s.level]} <b>{label}</b> — {state}{marks}"
 
 
 def render_service_overview(lines: Sequence[str], service_name: str, key: str) -> str:
     if not lines:
-        return (
-            f"No reports or restrictions on record for <b>{esc(service_name)}</b> yet.\n"
-            f"Try /status {esc(key)} pakistan, or /report {esc(key)} &lt;country&gt;."
-        )
-    header = (
-        f"<b>{esc(service_name)}</b> — {len(lines)} region"
-        f"{'s' if len(lines) != 1 else ''} on record, busiest first"
-    )
-    return render_overview(header, lines, f"Full card: /status {esc(key)} &lt;country&gt;")
+        return _(
+            "No reports or restrictions on record for {service} yet.\n"
+            "Try /status {key} pakistan, or /report {key} &lt;country&gt;."
+        ).format(service=f"<b>{named(service_name)}</b>", key=esc(key))
+    header = f"<b>{named(service_name)}</b> — " + ngettext(
+        "{n} region on record, busiest first", "{n} regions on record, busiest first", len(lines)
+    ).format(n=number(len(lines)))
+    footer = _("Full card: {command}").format(command=f"/status {esc(key)} &lt;country&gt;")
+    return render_overview(header, lines, footer)
 
 
 def render_region_overview(lines: Sequence[str], region: Region) -> str:
     if not lines:
-        return (
-            f"No reports or restrictions on record in <b>{esc(region.name)}</b> yet.\n"
-            f"Try /status x {esc(region.code.lower())}."
-        )
-    header = (
-        f"{flag(region)} <b>{esc(region.name)}</b> — {len(lines)} service"
-        f"{'s' if len(lines) != 1 else ''} on record, busiest first"
+        return _(
+            "No reports or restrictions on record in {region} yet.\nTry /status x {code}."
+        ).format(region=f"<b>{region_label(region)}</b>", code=esc(region.code.lower()))
+    header = f"{flag(region)} <b>{region_label(region)}</b> — " + ngettext(
+        "{n} service on record, busiest first", "{n} services on record, busiest first", len(lines)
+    ).format(n=number(len(lines)))
+    footer = _("Full card: {command}").format(
+        command=f"/status &lt;service&gt; {esc(region.code.lower())}"
     )
-    footer = f"Full card: /status &lt;service&gt; {esc(region.code.lower())}"
     return render_overview(header, lines, footer)
 
 
 def overview_lines(summaries: Sequence[PairSummary], *, by: str) -> list[str]:
     """Lines for summaries computed on demand, shaped like the prepared ones."""
     if by == "region":
-        return [f"{flag(s.region)} " + _overview_line(s, s.region.name) for s in summaries]
-    return [_overview_line(s, s.service.name) for s in summaries]
+        return [f"{flag(s.region)} " + _overview_line(s, region_label(s.region)) for s in summaries]
+    return [_overview_line(s, named(s.service.name)) for s in summaries]
 
 
 def _fit(lines: list[str]) -> str:
@@ -402,8 +492,9 @@ def prepare_summary(summary: PairSummary, *, now: datetime) -> PreparedSummary:
         level=summary.level,
         rank=summary.busyness(),
         card_utf8=render_card(summary, now=now).encode("utf-8"),
-        service_line=f"{flag(summary.region)} " + _overview_line(summary, summary.region.name),
-        region_line=_overview_line(summary, summary.service.name),
+        service_line=f"{flag(summary.region)} "
+        + _overview_line(summary, region_label(summary.region)),
+        region_line=_overview_line(summary, named(summary.service.name)),
         has_data=has_data,
     )
 
@@ -418,16 +509,20 @@ def freshness_footer(
 ) -> str:
     """How old the card is, and a warning when the background refresh is failing."""
     if not prepared:
-        line = f"<i>As of {clock_pair(now, zone_name, with_day=True)}</i>"
+        line = "<i>" + _("As of {time}").format(time=clock_pair(now, zone_name, with_day=True))
     else:
-        line = (
-            f"<i>Updated {ago_text(now - made_at)} · "
-            f"{clock_pair(made_at, zone_name, with_day=True)}</i>"
+        line = "<i>" + _("Updated {ago} · {time}").format(
+            ago=ago_text(now - made_at), time=clock_pair(made_at, zone_name, with_day=True)
         )
+    line += "</i>"
     if failing_since is not None:
         line += (
-            f"\n⚠️ <b>May be out of date:</b> refreshing has failed since "
-            f"{clock_pair(failing_since, zone_name, with_day=True)}; retrying."
+            "\n⚠️ <b>"
+            + _("May be out of date:")
+            + "</b> "
+            + _("refreshing has failed since {time}; retrying.").format(
+                time=clock_pair(failing_since, zone_name, with_day=True)
+            )
         )
     return line
 

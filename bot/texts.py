@@ -27,6 +27,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("report", "Report a problem: /report X Pakistan app"),
     ("incidents", "Recent incidents: /incidents X Pakistan"),
     ("chart", "Reports vs typical as a picture: /chart X Pakistan"),
+    ("language", "English or Urdu / انگریزی یا اردو"),
     ("subscribe", "Alerts for a service/country: /subscribe X Pakistan"),
     ("unsubscribe", "Stop alerts: pick from a list, or /unsubscribe X Pakistan"),
     ("subscriptions", "This chat's alerts and quiet hours"),
@@ -73,6 +74,7 @@ HELP_TEXT = (
     "<b>/subscriptions</b> lists them, <b>/unsubscribe</b> stops one, <b>/quiet</b> 22:00-07:00 "
     "[country or time zone] makes alerts silent at night. In groups only admins change them. "
     "Example: /subscribe X Pakistan outage\n\n"
+    "<b>/broadcast</b> &lt;text&gt; — for the bot's admins: post the text to its channel.\n\n"
     "Names: services by name or alias (twitter, x.com, fb, ig, yt…); countries by name, "
     "two- or three-letter code, or common alias (UK, USA, UAE, pk). 'global' means worldwide.\n\n"
     "Figures come from the cited sources (Downdetector counts as quoted by the press, "
@@ -85,6 +87,25 @@ INCIDENTS_USAGE = (
     "For example: /incidents (everything), /incidents x (X everywhere), "
     "/incidents pakistan, /incidents X Pakistan"
 )
+
+BROADCAST_USAGE = (
+    "Write the message after the command, for example:\n"
+    "/broadcast Maintenance tonight: figures may lag by an hour."
+)
+BROADCAST_ADMINS_ONLY = "Only the bot's admins can post to its channel, so nothing was sent."
+BROADCAST_NO_CHANNEL = (
+    "There is no channel to post to: set OUTAGEBOT_CHANNEL_ID (a numeric id or @username) "
+    "and restart the bot. If it is set, the log says why the channel could not be found."
+)
+BROADCAST_QUEUED = "Queued for the channel; it goes out within moments."
+BROADCAST_ALREADY_QUEUED = "That message was queued for the channel already."
+
+
+def broadcast_too_long(length: int, limit: int) -> str:
+    return (
+        f"That is {length:,} characters; Telegram allows {limit:,} in a message. Nothing was sent."
+    )
+
 
 SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on my side while answering that. It has been logged; "

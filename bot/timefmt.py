@@ -9,22 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from storage.records import PartialDate
+from babel.dates import format_date
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+from bot import i18n
+from bot.i18n import _, ngettext
+from storage.records import PartialDate
 
 
 @cache
@@ -56,7 +45,12 @@ def local(at: datetime, zone_name: str) -> datetime:
 
 
 def day_text(day: date) -> str:
-    return f"{day.strftime('%a')} {day.day} {MONTHS[day.month - 1][:3]} {day.year}"
+    """Mon 10 Mar 2025, in the current language."""
+    return i18n.day(day)
+
+
+def _day_month(day: date) -> str:
+    return format_date(day, "d MMM", locale=i18n.current())
 
 
 def clock_pair(at: datetime, zone_name: str, *, with_day: bool = False) -> str:
@@ -69,7 +63,7 @@ def clock_pair(at: datetime, zone_name: str, *, with_day: bool = False) -> str:
         return f"{day_text(utc.date())}, {text}" if with_day else text
     utc_part = f"{utc:%H:%M} UTC"
     if with_day and utc.date() != here.date():
-        utc_part += f" {utc.day} {MONTHS[utc.month - 1][:3]}"
+        utc_part += f" {_day_month(utc.date())}"
     text = f"{here:%H:%M} {label} ({utc_part})"
     return f"{day_text(here.date())}, {text}" if with_day else text
 
@@ -79,16 +73,16 @@ def partial_date_text(value: PartialDate) -> str:
     if value.month is None:
         return str(value.year)
     if value.day is None:
-        return f"{MONTHS[value.month - 1]} {value.year}"
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+        return i18n.month_year(value.first_day())
+    return i18n.day_month_year(value.first_day())
 
 
 def short_partial_date(value: PartialDate) -> str:
     if value.month is None:
         return str(value.year)
     if value.day is None:
-        return f"{MONTHS[value.month - 1][:3]} {value.year}"
-    return f"{value.day} {MONTHS[value.month - 1][:3]} {value.year}"
+        return i18n.month_short(value.first_day())
+    return format_date(value.first_day(), "d MMM y", locale=i18n.current())
 
 
 def months_between(start: PartialDate, now: datetime) -> int:
@@ -101,12 +95,13 @@ def months_between(start: PartialDate, now: datetime) -> int:
 
 
 def span_text(months: int) -> str:
+    """2 years 9 months."""
     years, rest = divmod(months, 12)
     parts = []
     if years:
-        parts.append(f"{years} year" + ("s" if years != 1 else ""))
+        parts.append(ngettext("{n} year", "{n} years", years).format(n=years))
     if rest or not years:
-        parts.append(f"{rest} month" + ("s" if rest != 1 else ""))
+        parts.append(ngettext("{n} month", "{n} months", rest).format(n=rest))
     return " ".join(parts)
 
 
@@ -116,18 +111,20 @@ def duration_text(delta: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+        text = ngettext("{n} day", "{n} days", days).format(n=days)
+        return text + (" " + _("{n} h").format(n=hours) if hours else "")
     if hours:
-        return f"{hours} h" + (f" {mins} min" if mins else "")
-    return f"{mins} min"
+        return _("{n} h").format(n=hours) + (" " + _("{n} min").format(n=mins) if mins else "")
+    return _("{n} min").format(n=mins)
 
 
 def ago_text(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 60:
-        return f"{max(seconds, 0)} s ago"
+        return _("{n} s ago").format(n=max(seconds, 0))
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return _("{n} min ago").format(n=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        return _("{n} h ago").format(n=seconds // 3600)
+    days = seconds // 86400
+    return ngettext("{n} day ago", "{n} days ago", days).format(n=days)

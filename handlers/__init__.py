@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    TypeHandler,
+)
 
+from handlers.admin import broadcast
 from handlers.card import card_button, chart, inline_status
 from handlers.errors import on_error
 from handlers.incidents import incidents
+from handlers.language import language, language_button, set_reply_language
 from handlers.report import report
 from handlers.start import help_command, start
 from handlers.status import status
@@ -22,6 +31,10 @@ from handlers.timeline import timeline, timeline_page
 
 
 def register(application: Application) -> None:
+    # Group -1 runs first for every update: the language the rest of it is rendered in.
+    application.add_handler(TypeHandler(Update, set_reply_language), group=-1)
+    application.add_handler(CommandHandler("language", language))
+    application.add_handler(CallbackQueryHandler(language_button, pattern=r"^lang\|"))
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("status", status))
@@ -34,6 +47,7 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(unsubscribe_button, pattern=r"^unsub\|"))
     application.add_handler(CommandHandler("subscriptions", subscriptions))
     application.add_handler(CommandHandler("quiet", quiet))
+    application.add_handler(CommandHandler("broadcast", broadcast))
     application.add_handler(CHAT_MIGRATED)
     application.add_handler(CommandHandler("chart", chart))
     application.add_handler(CallbackQueryHandler(card_button, pattern=r"^st\|"))

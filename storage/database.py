@@ -85,15 +85,19 @@ class Database:
         return int(await self.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
 
     async def migrate(self) -> int:
-        """Apply the numbered migrations not applied yet; return the resulting version."""
+        """Apply every numbered migration not applied yet, in order; return the highest version.
+
+        Missing versions are applied even below the highest one, so migrations written on two
+        branches at once (0005 landing after 0006) still all run.
+        """
         await self.connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL"
             " DEFAULT CURRENT_TIMESTAMP)"
         )
-        current = await self.schema_version()
+        applied = {row[0] for row in await self.fetchall("SELECT version FROM schema_version")}
         for version, name, sql in migrations():
-            if version <= current:
+            if version in applied:
                 continue
             async with self.transaction() as connection:
                 for statement in split_statements(sql):

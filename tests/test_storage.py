@@ -81,3 +81,23 @@ def test_migration_statements_split_only_where_statements_end():
         " y TEXT DEFAULT 'a;b');",
         "CREATE INDEX a_x ON a (x);",
     ]
+
+
+async def test_a_migration_numbered_below_the_latest_still_runs(
+    database_path, tmp_path, monkeypatch
+):
+    """Two branches may add 0005 and 0006; whichever lands last must still be applied."""
+    import storage.database as database
+
+    real = list(database.migrations())
+    late = (real[-1][0] - 1, "late.sql", "CREATE TABLE late_arrival (x INTEGER);")
+    skipped = [m for m in real if m[0] != late[0]]
+    monkeypatch.setattr(database, "migrations", lambda: skipped)
+    db = await Database.open(database_path)
+    await db.close()
+    monkeypatch.setattr(database, "migrations", lambda: sorted([*skipped, late]))
+    db = await Database.open(database_path)
+    try:
+        assert await db.scalar("SELECT COUNT(*) FROM late_arrival") == 0
+    finally:
+        await db.close()

@@ -1,0 +1,70 @@
+"""Which language to answer in: chosen with /language, else Telegram's language_code."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot import i18n
+from bot.i18n import _
+from handlers.common import argument_text, services
+from storage.languages import choose_language, chosen_language
+
+
+async def set_reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler (group -1): the rest of the update renders in this language."""
+    user = update.effective_user
+    if user is None:
+        i18n.set_language(i18n.DEFAULT)
+        return
+    chosen = await chosen_language(services(context).db, user.id)
+    i18n.set_language(chosen or i18n.language_for(user.language_code))
+
+
+def _keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"lang|{code}")
+                for code, label in i18n.LANGUAGES.items()
+            ]
+        ]
+    )
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language [en|ur] — without an argument, buttons to choose."""
+    wanted = argument_text(update).strip().lower()
+    if wanted:
+        code = i18n.language_for(wanted) if wanted in i18n.LANGUAGES else None
+        if code is None:
+            await update.effective_message.reply_html(
+                _("Choose a language:"), reply_markup=_keyboard()
+            )
+            return
+        await _choose(update, context, code)
+        await update.effective_message.reply_html(_confirmation(code))
+        return
+    await update.effective_message.reply_html(_("Choose a language:"), reply_markup=_keyboard())
+
+
+async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    button = update.callback_query
+    code = (button.data or "").partition("|")[2]
+    if code not in i18n.LANGUAGES:
+        await button.answer(_("This button no longer works."))
+        return
+    await _choose(update, context, code)
+    await button.answer()
+    await button.edit_message_text(_confirmation(code))
+
+
+def _confirmation(code: str) -> str:
+    return _("I'll answer you in {language} from now on.").format(language=i18n.LANGUAGES[code])
+
+
+async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+    user = update.effective_user
+    if user is not None:
+        await choose_language(services(context).db, user.id, code)
+    i18n.set_language(code)
