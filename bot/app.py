@@ -13,6 +13,7 @@ from telegram.request import BaseRequest
 
 from bot.alerts import queue_alerts
 from bot.catalog import Catalog, default_catalog
+from bot.channel_setup import connect_channel
 from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
 from bot.jobs import schedule_jobs
@@ -73,6 +74,7 @@ async def open_services(application: Application) -> Services:
     services = await Services.open(data["settings"], data["catalog"], data["clock"])
     services.delivery = Delivery(application.bot, services.db, services.clock)
     services.summaries.listeners.append(queue_alerts)
+    await connect_channel(application, services)  # channel posts, when a channel is configured
     data[SERVICES_KEY] = services
     await set_command_menu(application)
     schedule_jobs(application, services)

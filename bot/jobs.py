@@ -6,11 +6,15 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
+from bot.channel import queue_digest
+from bot.channel_setup import CHANNEL_KEY
 from bot.services import SERVICES_KEY, Services
+from bot.timefmt import zone
 
 log = logging.getLogger(__name__)
 
 REFRESH_JOB = "refresh"
+DIGEST_JOB = "digest"
 
 
 async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -25,6 +29,15 @@ async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         services.delivery.wake.set()  # alerts go out now, not at the next poll
 
 
+async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The channel's daily digest; the work is in queue_digest, which tests call with a clock."""
+    services: Services = context.bot_data[SERVICES_KEY]
+    channel_id: int = context.job.data  # type: ignore[union-attr,assignment]
+    queued = await queue_digest(services, services.clock.now(), channel_id=channel_id)
+    if queued and services.delivery is not None:
+        services.delivery.wake.set()
+
+
 def schedule_jobs(application: Application, services: Services) -> None:
     queue = application.job_queue
     if queue is None:  # PTB installed without its job-queue extra
@@ -33,3 +46,8 @@ def schedule_jobs(application: Application, services: Services) -> None:
     queue.run_repeating(
         refresh_job, interval=services.settings.refresh_seconds, first=0, name=REFRESH_JOB
     )
+    channel_id = application.bot_data.get(CHANNEL_KEY)
+    if channel_id is not None:
+        settings = services.settings
+        at = settings.digest_time.replace(tzinfo=zone(settings.digest_timezone))
+        queue.run_daily(digest_job, time=at, data=channel_id, name=DIGEST_JOB)

@@ -7,11 +7,15 @@ variable's name instead of surfacing later as a confusing runtime error.
 from __future__ import annotations
 
 import os
+import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.timefmt import zone
 
 ENV_PREFIX = "OUTAGEBOT_"
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
@@ -43,6 +47,15 @@ class Settings(BaseSettings):
     )
     channel_id: int | str | None = Field(
         default=None, description="Channel for incident posts: numeric id or @username."
+    )
+    channel_min_level: Literal["elevated", "outage"] = Field(
+        default="outage", description="Incidents at this level or worse get a channel post."
+    )
+    digest_time: time = Field(
+        default=time(20, 0), description="Local time (HH:MM) of the channel's daily digest."
+    )
+    digest_timezone: str = Field(
+        default="UTC", description="IANA time zone of the digest time, e.g. Asia/Karachi."
     )
     refresh_seconds: float = Field(default=60.0, gt=0, description="Summary refresh interval.")
     poll_interval: float = Field(default=0.0, ge=0, description="Pause between getUpdates calls.")
@@ -78,6 +91,31 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("channel_min_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _parse_clock(cls, value: object) -> object:
+        if isinstance(value, str):
+            # Strict HH:MM: pydantic alone would also take seconds, offsets and bare numbers.
+            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+            if match is None:
+                raise ValueError("must be a time of day as HH:MM, e.g. 20:00")
+            return time(int(match[1]), int(match[2]))
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        try:
+            zone(value.strip())
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError("must be an IANA time zone name, e.g. Asia/Karachi or UTC") from None
+        return value.strip()
 
     @field_validator("base_url")
     @classmethod

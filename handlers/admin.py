@@ -1,0 +1,67 @@
+"""/broadcast: the bot's admins (OUTAGEBOT_ADMIN_IDS) post to its channel through the outbox."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.channel import queue_broadcast
+from bot.channel_setup import CHANNEL_KEY
+from bot.plaintext import html_to_text, utf16_len
+from bot.queries import UsageError
+from bot.render import TELEGRAM_LIMIT
+from bot.texts import (
+    BROADCAST_ADMINS_ONLY,
+    BROADCAST_ALREADY_QUEUED,
+    BROADCAST_NO_CHANNEL,
+    BROADCAST_QUEUED,
+    BROADCAST_USAGE,
+    broadcast_too_long,
+)
+from handlers.common import services
+
+# The command, then any whitespace (a newline too): what follows is the message.
+_AFTER_COMMAND = re.compile(r"\A\s*/\S*\s*(.*)\Z", re.DOTALL)
+
+
+async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/broadcast <text> — queued for the channel; the outbox sends it within Telegram's limits."""
+    app = services(context)
+    channel_id = admins_channel(update, context)  # may raise UsageError: not an admin, no channel
+    message = update.effective_message
+    text = broadcast_html(message)  # may raise UsageError: empty, too long
+    # The date joins the update id: update ids start again from 1 in each console session (the
+    # in-process Bot API), while an update Telegram delivers twice keeps both.
+    key = f"broadcast:{update.update_id}:{int(message.date.timestamp())}"
+    queued = await queue_broadcast(app, channel_id, text, key, app.clock.now())
+    if queued and app.delivery is not None:
+        app.delivery.wake.set()
+    await message.reply_html(BROADCAST_QUEUED if queued else BROADCAST_ALREADY_QUEUED)
+
+
+def admins_channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The channel's id, for the bot's admins only; a non-admin learns nothing about it."""
+    user = update.effective_user
+    if user is None or user.id not in services(context).settings.admin_ids:
+        raise UsageError(BROADCAST_ADMINS_ONLY)
+    channel_id: int | None = context.bot_data.get(CHANNEL_KEY)
+    if channel_id is None:
+        raise UsageError(BROADCAST_NO_CHANNEL)
+    return channel_id
+
+
+def broadcast_html(message: Message) -> str:
+    """The text after the command as HTML: escaped, with the admin's bold, links and so on kept.
+
+    Checked here rather than by Telegram: a refusal in the outbox would come after "queued".
+    """
+    match = _AFTER_COMMAND.match(message.text_html or "")
+    text = match[1].strip() if match else ""
+    if not text:
+        raise UsageError(BROADCAST_USAGE)
+    length = utf16_len(html_to_text(text))
+    if length > TELEGRAM_LIMIT:
+        raise UsageError(broadcast_too_long(length, TELEGRAM_LIMIT))
+    return text
