@@ -16,9 +16,11 @@ outbox and nothing else, so delivery, rate limits and retries are the outbox's b
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -80,16 +82,31 @@ def _where(summary: PairSummary) -> str:
     return f"{flag(summary.region)} {esc(summary.service.name)} in {esc(summary.region.name)}"
 
 
-def _tail(summary: PairSummary) -> list[str]:
-    """Block note and the deep link: the same at the end of every card."""
+def deep_link(summary: PairSummary, bot_username: str) -> str:
+    """t.me/<bot>?start=status-x-pk: opens the bot on this card (handlers/card.py reads it)."""
+    payload = f"status-{summary.service.key}-{summary.region.code.lower()}"
+    return f"https://t.me/{quote(bot_username)}?start={payload}"
+
+
+def _tail(summary: PairSummary, bot_username: str | None = None) -> list[str]:
+    """Block note and the deep link: the same at the end of every card.
+
+    A command in a channel post is not tappable, so with the bot's username the post links
+    straight to the bot, opened on this card.
+    """
     lines = []
     if summary.active_block is not None:
         lines.append(f"⛔ {esc(summary.service.name)} is blocked in {esc(summary.region.name)}.")
-    lines.append(f"More: /status {esc(summary.service.key)} {esc(summary.region.code.lower())}")
+    command = f"/status {esc(summary.service.key)} {esc(summary.region.code.lower())}"
+    if bot_username:
+        link = html.escape(deep_link(summary, bot_username), quote=True)
+        lines.append(f'More: <a href="{link}">{command}</a>')
+    else:
+        lines.append(f"More: {command}")
     return lines
 
 
-def live_post_text(summary: PairSummary) -> str:
+def live_post_text(summary: PairSummary, bot_username: str | None = None) -> str:
     """The card while the incident lasts: level, latest against typical, peak, since when."""
     incident = summary.incident
     assert incident is not None, "a live post needs an incident"
@@ -112,10 +129,12 @@ def live_post_text(summary: PairSummary) -> str:
         )
     lines.append(f"Peak: {reports_text(incident.peak)} at {clock_pair(incident.peak.at, tz)}")
     lines.append(f"Since {clock_pair(incident.start, tz, with_day=True)}")
-    return "\n".join([*lines, *_tail(summary)])
+    return "\n".join([*lines, *_tail(summary, bot_username)])
 
 
-def resolved_post_text(incident: IncidentRecord, summary: PairSummary) -> str:
+def resolved_post_text(
+    incident: IncidentRecord, summary: PairSummary, bot_username: str | None = None
+) -> str:
     """The card's last state: resolved, with how long it lasted and its peak."""
     tz = summary.region.timezone
     end = incident.resolved_at or incident.last_seen
@@ -126,7 +145,7 @@ def resolved_post_text(incident: IncidentRecord, summary: PairSummary) -> str:
         f"to {clock_pair(end, tz)}, lasted {duration_text(end - incident.opened_at)}",
         f"Peak: {incident.peak_count:,} reports at {clock_pair(incident.peak_at, tz)}",
     ]
-    return "\n".join([*lines, *_tail(summary)])
+    return "\n".join([*lines, *_tail(summary, bot_username)])
 
 
 def in_digest_period(incident: IncidentRecord, now: datetime) -> bool:
@@ -165,7 +184,12 @@ def digest_text(
 
 
 async def queue_channel_posts(
-    connection: aiosqlite.Connection, batch: RefreshBatch, *, channel_id: int, min_level: str
+    connection: aiosqlite.Connection,
+    batch: RefreshBatch,
+    *,
+    channel_id: int,
+    min_level: str,
+    bot_username: str | None = None,
 ) -> int:
     """A refresh listener: new posts, edits of live posts and final edits, in its transaction."""
     queued = 0
@@ -176,14 +200,14 @@ async def queue_channel_posts(
             continue
         key = post_key(incident.service, incident.region, incident.opened_at)
         if transition.kind == "resolved":
-            text = resolved_post_text(incident, summary)
+            text = resolved_post_text(incident, summary, bot_username)
             queued += await queue_edit(connection, channel_id, key, text, batch.now)
         elif reaches(incident.level, min_level) and summary.active:
             post = NewMessage(
                 chat_id=channel_id,
                 kind="post",
                 dedup_key=post_dedup_key(key),
-                text=live_post_text(summary),
+                text=live_post_text(summary, bot_username),
                 post_key=key,
             )
             queued += await enqueue(connection, [post], batch.now)
@@ -192,7 +216,8 @@ async def queue_channel_posts(
         if incident is None or not incident.ongoing:
             continue
         key = post_key(service, region, incident.start)
-        queued += await queue_edit(connection, channel_id, key, live_post_text(summary), batch.now)
+        text = live_post_text(summary, bot_username)
+        queued += await queue_edit(connection, channel_id, key, text, batch.now)
     return queued
 
 

@@ -49,6 +49,11 @@ async def connect_channel(application: Application, services: Services) -> int |
     application.bot_data[CHANNEL_KEY] = chat_id
     if chat_id is not None:
         services.summaries.listeners.append(
-            partial(queue_channel_posts, channel_id=chat_id, min_level=settings.channel_min_level)
+            partial(
+                queue_channel_posts,
+                channel_id=chat_id,
+                min_level=settings.channel_min_level,
+                bot_username=application.bot.username,
+            )
         )
     return chat_id

@@ -101,7 +101,8 @@ async def test_the_channel_gets_a_post_when_an_incident_opens(harness):
     assert "Latest: 90 reports at 16:00 PKT (11:00 UTC), typical not known — Test monitor" in lines
     assert "Since Sun 22 Nov 2026, 16:00 PKT (11:00 UTC)" in lines
     assert "⛔ X is blocked in Pakistan." in lines
-    assert lines[-1] == "More: /status x pk"
+    # A command is not tappable in a channel: the post links to the bot, opened on this card.
+    assert lines[-1] == "More: /status x pk (https://t.me/outage_test_bot?start=status-x-pk)"
     [row] = await rows_by_key(harness.services.db, "post:incident:x:PK:")
     assert row.status == "sent" and row.message_id == post.message_id
 
