@@ -347,6 +347,10 @@ def load_csv_dataset(path: Path, catalog: Catalog) -> Dataset:
 def load_dataset_file(path: Path, catalog: Catalog) -> Dataset:
     """`.csv` files hold observations as CSV; anything else is the JSON format."""
     if path.suffix.lower() == ".csv":
+        from bot import stop_import  # it builds on this module's CSV helpers
+
+        if stop_import.is_stop_file(path):  # Access Now's STOP tracker, told by its header
+            return stop_import.load_stop_csv(path, catalog)
         return load_csv_dataset(path, catalog)
     return load_dataset(path, catalog)
 

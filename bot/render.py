@@ -318,10 +318,12 @@ def _restriction_lines(s: PairSummary, now: datetime, *, notes: bool, earlier: b
     lines: list[str] = []
     # The active block, or else the most recent restriction, gets its full record.
     featured = s.active_block or (s.restrictions[0] if s.restrictions else None)
+    if featured is not None:
+        lines += ["", *_featured_restriction(featured, s, now, notes=notes)]
     for restriction in s.restrictions:
         if restriction is featured:
-            lines += ["", *_featured_restriction(restriction, s, now, notes=notes)]
-        elif earlier:
+            continue
+        if earlier or restriction.status == "active":  # a current record is never dropped
             lines += ["", _past_restriction(restriction, s)]
     return lines
 
@@ -385,9 +387,14 @@ def _past_restriction(r: Restriction, s: PairSummary) -> str:
     what = _("Internet shutdown") if r.service == "internet" else _(KIND_WORDS[r.kind])
     state = _("active") if r.status == "active" else _("lifted")
     sources = "; ".join(r.sources)
-    head = _("Earlier: {what} in {region}, {period}").format(
-        what=what, region=region_label(s.region), period=esc(_period(r))
-    )
+    if r.status == "active":  # the same block as another source records it: side by side
+        head = _("Also on record: {what} in {region} since {since}").format(
+            what=what, region=region_label(s.region), since=esc(partial_date_text(r.start))
+        )
+    else:
+        head = _("Earlier: {what} in {region}, {period}").format(
+            what=what, region=region_label(s.region), period=esc(_period(r))
+        )
     return f"📜 <b>{head}</b> ({state}). {esc(r.authority)} — {cite(sources)}"
 
 

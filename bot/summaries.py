@@ -72,10 +72,15 @@ class PairSummary:
 
     @property
     def active_block(self) -> Restriction | None:
-        for restriction in self.restrictions:
-            if restriction.status == "active" and restriction.service == self.service.key:
-                return restriction
-        return None
+        """The active restriction of this service to feature: the one with the fullest record.
+
+        Two sources may record the same block (a tracker's row and a court record); both are
+        shown, side by side, and the one with the longer legal timeline leads.
+        """
+        active = [
+            r for r in self.restrictions if r.status == "active" and r.service == self.service.key
+        ]
+        return max(active, key=lambda r: len(r.timeline), default=None)
 
     @property
     def sources(self) -> tuple[str, ...]:
