@@ -2,6 +2,8 @@
 
 One alert per transition per chat, however the chat's subscriptions overlap: the subscriber
 query returns each chat once, and the dedup key makes a repeated refresh queue nothing new.
+A private chat whose person chose a language with /language reads the alert in it; groups, and
+people who never chose, read English.
 """
 
 from __future__ import annotations
@@ -10,59 +12,74 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot import i18n
+from bot.i18n import N_, _, number
 from bot.outlook import RefreshBatch, Transition
-from bot.render import LEVEL_BADGE, esc, flag, reports_text
+from bot.render import LEVEL_BADGE, cite, esc, flag, level_words, named, region_label, reports_text
 from bot.subscriptions import is_quiet
 from bot.summaries import PairSummary
 from bot.timefmt import clock_pair, duration_text
+from storage.languages import chosen_languages
 from storage.outbox import NewMessage, enqueue
 from storage.subscriptions import subscribers_for
 from storage.timecodec import to_epoch
 
 HEADLINES = {
     "opened": "{badge} <b>{where}: {level}</b>",
-    "escalated": "{badge} <b>{where}: now {level}</b> (was {previous})",
-    "resolved": "✅ <b>{where}: back to normal</b>",
+    "escalated": N_("{badge} <b>{where}: now {level}</b> (was {previous})"),
+    "resolved": N_("✅ <b>{where}: back to normal</b>"),
 }
-LEVEL_NAMES = {"elevated": "elevated reports", "outage": "outage"}
 
 
 def alert_text(transition: Transition, summary: PairSummary, now: datetime) -> str:
     """What a subscriber reads: the pair, the level, count against typical, local time + UTC."""
     incident = transition.incident
     tz = summary.region.timezone
-    where = f"{flag(summary.region)} {esc(summary.service.name)} in {esc(summary.region.name)}"
+    service, region = named(summary.service.name), region_label(summary.region)
+    pair = _("{service} in {region}").format(service=service, region=region)
     lines = [
-        HEADLINES[transition.kind].format(
+        _(HEADLINES[transition.kind]).format(
             badge=LEVEL_BADGE.get(incident.level, "🟠"),
-            where=where,
-            level=LEVEL_NAMES.get(incident.level, incident.level),
-            previous=LEVEL_NAMES.get(transition.previous_level or "", "normal"),
+            where=f"{flag(summary.region)} {pair}",
+            level=level_words(incident.level),
+            previous=level_words(transition.previous_level or "normal"),
         )
     ]
     latest = summary.latest
     if transition.kind != "resolved" and latest is not None:
-        typical = (
-            f", typical {summary.typical:,.0f}"
+        reading = (
+            _("{count} at {time}, typical {typical} — {source}")
             if summary.typical is not None
-            else ", typical not known"
+            else _("{count} at {time}, typical not known — {source}")
         )
         lines.append(
-            f"{reports_text(latest)} at {clock_pair(latest.at, tz)}{typical} — "
-            f"<i>{esc(latest.source)}</i>"
+            reading.format(
+                count=reports_text(latest),
+                time=clock_pair(latest.at, tz),
+                typical=number(summary.typical or 0),
+                source=cite(latest.source),
+            )
         )
-        lines.append(f"Since {clock_pair(incident.opened_at, tz, with_day=True)}")
+        lines.append(
+            _("Since {time}").format(time=clock_pair(incident.opened_at, tz, with_day=True))
+        )
     else:
         end = incident.resolved_at or incident.last_seen
         lines.append(
-            f"From {clock_pair(incident.opened_at, tz, with_day=True)} to "
-            f"{clock_pair(end, tz)} ({duration_text(end - incident.opened_at)}), "
-            f"peak {incident.peak_count:,} at {clock_pair(incident.peak_at, tz)}"
+            _("From {start} to {end} ({duration}), peak {count} at {time}").format(
+                start=clock_pair(incident.opened_at, tz, with_day=True),
+                end=clock_pair(end, tz),
+                duration=duration_text(end - incident.opened_at),
+                count=number(incident.peak_count),
+                time=clock_pair(incident.peak_at, tz),
+            )
         )
-    block = summary.active_block
-    if block is not None:
-        lines.append(f"⛔ {esc(summary.service.name)} is blocked in {esc(summary.region.name)}.")
-    lines.append(f"More: /status {esc(summary.service.key)} {esc(summary.region.code.lower())}")
+    if summary.active_block is not None:
+        lines.append(
+            "⛔ " + _("{service} is blocked in {region}.").format(service=service, region=region)
+        )
+    command = f"/status {esc(summary.service.key)} {esc(summary.region.code.lower())}"
+    lines.append(_("More: {command}").format(command=command))
     return "\n".join(lines)
 
 
@@ -82,17 +99,24 @@ async def queue_alerts(connection: aiosqlite.Connection, batch: RefreshBatch) ->
         summary = batch.summaries.get((incident.service, incident.region))
         if summary is None:
             continue
-        text = alert_text(transition, summary, batch.now)
-        for chat in await subscribers_for(
-            connection, incident.service, incident.region, incident.level
-        ):
+        chats = await subscribers_for(connection, incident.service, incident.region, incident.level)
+        # In a private chat the chat id is the person's id.
+        chosen = await chosen_languages(
+            connection, [chat.chat_id for chat in chats if chat.chat_kind == "private"]
+        )
+        texts: dict[str, str] = {}
+        for chat in chats:
+            language = chosen.get(chat.chat_id, i18n.DEFAULT)
+            if language not in texts:
+                with i18n.use_language(language):
+                    texts[language] = alert_text(transition, summary, batch.now)
             quiet = is_quiet(batch.now, chat.timezone, chat.quiet_start, chat.quiet_end)
             messages.append(
                 NewMessage(
                     chat_id=chat.chat_id,
                     kind="alert",
                     dedup_key=dedup_key(transition, chat.chat_id),
-                    text=text,
+                    text=texts[language],
                     silent=quiet,
                 )
             )

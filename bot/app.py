@@ -11,11 +11,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
+from bot import i18n
 from bot.alerts import queue_alerts
 from bot.catalog import Catalog, default_catalog
 from bot.channel_setup import connect_channel
 from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
+from bot.i18n import _
 from bot.jobs import schedule_jobs
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
@@ -88,9 +90,19 @@ async def close_services(application: Application) -> None:
 
 
 async def set_command_menu(application: Application) -> bool:
-    """Best effort: some self-hosted Bot API servers lack setMyCommands; the bot runs on."""
+    """Best effort: some self-hosted Bot API servers lack setMyCommands; the bot runs on.
+
+    The English menu is the default; Telegram shows people whose app is set to another supported
+    language (language_code) that language's menu instead.
+    """
     try:
         await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        for language in i18n.LANGUAGES:
+            if language == i18n.DEFAULT:
+                continue
+            with i18n.use_language(language):
+                menu = [BotCommand(name, _(text)) for name, text in COMMANDS]
+            await application.bot.set_my_commands(menu, language_code=language)
     except TelegramError as error:
         log.warning("could not set the command menu (%s); continuing without it", error)
         return False

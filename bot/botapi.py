@@ -177,6 +177,7 @@ class InProcessBotAPI(BaseRequest):
 
         self.calls: list[tuple[str, dict]] = []
         self.sent: list[SentMessage] = []
+        # The default menu; a menu for a scope or a language_code is read with getMyCommands.
         self.commands: list[dict] | None = None
 
         self._closed = False
@@ -761,7 +762,8 @@ class InProcessBotAPI(BaseRequest):
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
         self._command_sets[self._commands_key(params)] = [dict(c) for c in commands]
-        self.commands = [dict(c) for c in commands]
+        if not params.get("scope") and not params.get("language_code"):
+            self.commands = [dict(c) for c in commands]
         return True
 
     async def _get_my_commands(self, params: dict) -> list[dict]:

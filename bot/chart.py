@@ -16,6 +16,7 @@ from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
 
 from bot.detection import Thresholds
+from bot.i18n import DEFAULT, use_language
 from bot.summaries import PairSummary
 from bot.timefmt import local, offset_label, partial_date_text, zone, zone_label
 
@@ -35,8 +36,17 @@ def chart_window(summary: PairSummary, now: datetime) -> tuple[datetime, datetim
 
 
 def render_chart(summary: PairSummary, *, now: datetime, rules: Thresholds | None = None) -> bytes:
-    """Reports vs typical for the pair, events and a restriction's start marked; PNG bytes."""
-    rules = rules or Thresholds()
+    """Reports vs typical for the pair, events and a restriction's start marked; PNG bytes.
+
+    Always in English: matplotlib does not shape Arabic script or reorder right-to-left text, so
+    Urdu labels would come out as disconnected letters in the wrong order; and the chart cache is
+    keyed by the data, not the language. The caption around it is translated.
+    """
+    with use_language(DEFAULT):
+        return _draw(summary, now=now, rules=rules or Thresholds())
+
+
+def _draw(summary: PairSummary, *, now: datetime, rules: Thresholds) -> bytes:
     tz_name = summary.region.timezone
     tz = zone(tz_name)
     start, end = chart_window(summary, now)

@@ -69,6 +69,14 @@ def parser() -> argparse.ArgumentParser:
         default=5.0,
         help="longest pause between two readings, seconds (default 5)",
     )
+    sources = commands.add_parser("sources", help="outside sources: status pages, IODA, OONI")
+    source_actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = source_actions.add_parser(
+        "check", help="try each configured source once and print what came back (stores nothing)"
+    )
+    check.add_argument(
+        "--file", type=Path, help=f"sources file (default: {ENV_PREFIX}SOURCES_FILE)"
+    )
     return top
 
 
@@ -81,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"outagebot: {error}", file=sys.stderr)
         return 2
     secrets = [settings.token_value() or ""]
-    quiet = args.command in {"console", "ask", "import"}
+    quiet = args.command in {"console", "ask", "import", "sources"}
     configure_logging("WARNING" if quiet else settings.log_level, secrets)
     clock: Clock = FixedClock(args.at) if getattr(args, "at", None) else SystemClock()
     if args.command == "run":
@@ -90,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(import_file(settings, args.file))
     if args.command == "replay":
         return asyncio.run(replay_file(args.file, args.speed, args.max_wait))
+    if args.command == "sources":
+        from bot.sources.check import check_sources
+
+        return asyncio.run(check_sources(settings, args.file))
     from bot.console import ask, console
 
     if args.command == "ask":

@@ -16,13 +16,22 @@ from typing import Final
 
 from bot.catalog import Catalog, Region, Service, UnknownName, normalise
 from bot.crowd_texts import REPORT_USAGE, unknown_problem_text
+from bot.i18n import N_, _
 from bot.queries import UsageError, parse_full_pair, words
 from bot.settings import Settings
 from bot.texts import unknown_name_text
 from storage.crowd import ReportOutcome, record_report, reporter_salt
 from storage.database import Database
 
-PROBLEMS: Final[tuple[str, ...]] = ("app", "website", "login", "feed", "messages", "other")
+# The words /report takes, in any language; the card shows them translated, as `_(problem)`.
+PROBLEMS: Final[tuple[str, ...]] = (
+    N_("app"),
+    N_("website"),
+    N_("login"),
+    N_("feed"),
+    N_("messages"),
+    N_("other"),
+)
 DEFAULT_PROBLEM: Final = "other"
 
 # Keys are compacted (normalised, spaces removed), so "log in", "log-in" and "LOGIN" all match.
@@ -61,7 +70,7 @@ def parse_report(text: str, catalog: Catalog) -> ReportQuery:
     """
     tokens = words(text)
     if not tokens:
-        raise UsageError(REPORT_USAGE)
+        raise UsageError(_(REPORT_USAGE))
     tail_error: UsageError | None = None
     for size in (2, 1):
         rest, problem = tokens[:-size], problem_named(" ".join(tokens[-size:]))
@@ -83,7 +92,7 @@ def parse_report(text: str, catalog: Catalog) -> ReportQuery:
 def _pair(tokens: list[str], catalog: Catalog) -> tuple[Service, Region]:
     """A full pair; an unknown name becomes a reply whose example is /report, not /status."""
     try:
-        return parse_full_pair(shlex.join(tokens), catalog, usage=REPORT_USAGE)
+        return parse_full_pair(shlex.join(tokens), catalog, usage=_(REPORT_USAGE))
     except UnknownName as error:
         raise UsageError(unknown_name_text(error, command="/report")) from None
 

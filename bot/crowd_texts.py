@@ -1,4 +1,4 @@
-"""What /report says back: one place for the feature's text, so it can be translated later.
+"""What /report says back: one place for the feature's text, so it can be translated.
 
 Pure: the outcome, the names and `now` come in, HTML comes out.
 """
@@ -11,29 +11,31 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot.catalog import Region, Service
+from bot.i18n import N_, _, name, ngettext, number
+from bot.render import named, region_label
 from bot.timefmt import clock_pair
 from storage.crowd import ReportOutcome
 
-REPORT_USAGE = (
+REPORT_USAGE = N_(
     "Tell me what is down and where, for example:\n"
     "/report X Pakistan app\n"
     '/report youtube "united kingdom" website\n'
     "Problems: app, website, login, feed, messages, or other (the default)."
 )
 
-REPORTS_NEED_A_PERSON = (
+REPORTS_NEED_A_PERSON = N_(
     "I can only count reports from a person: please send /report from your own account, "
     "not as a channel or an anonymous group admin."
 )
 
 # How each problem reads after "Counted: X in Pakistan, …".
 _PROBLEM_PHRASES = {
-    "app": "app problems",
-    "website": "website problems",
-    "login": "login problems",
-    "feed": "feed problems",
-    "messages": "problems with messages",
-    "other": "other problems",
+    "app": N_("app problems"),
+    "website": N_("website problems"),
+    "login": N_("login problems"),
+    "feed": N_("feed problems"),
+    "messages": N_("problems with messages"),
+    "other": N_("other problems"),
 }
 
 
@@ -42,21 +44,24 @@ def _escape(text: str) -> str:
 
 
 def unknown_problem_text(word: str, problems: Iterable[str]) -> str:
-    choices = ", ".join(f"<b>{_escape(problem)}</b>" for problem in problems)
+    # The problem words stay as typed in any language: they are what /report understands.
+    choices = ", ".join(f"<b>{name(_escape(problem))}</b>" for problem in problems)
     return (
-        f"I don't know the problem “{_escape(word)}”.\n"
-        f"Choose one of: {choices}.\n"
-        "Example: /report X Pakistan app"
+        _("I don't know the problem “{word}”.").format(word=name(_escape(word)))
+        + "\n"
+        + _("Choose one of: {choices}.").format(choices=choices)
+        + "\n"
+        + _("Example: /report X Pakistan app")
     )
 
 
 def _people(count: int) -> str:
-    return "1 person" if count == 1 else f"{count:,} people"
+    return ngettext("{n} person", "{n} people", count).format(n=number(count))
 
 
 def _minutes(span: timedelta) -> str:
     minutes = max(1, math.ceil(span.total_seconds() / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("{n} minute", "{n} minutes", minutes).format(n=number(minutes))
 
 
 def status_hint(service: Service, region: Region) -> str:
@@ -73,31 +78,55 @@ def render_report_outcome(
     now: datetime,
 ) -> str:
     """The reply to a /report: counted, already counted, or over the hourly limit."""
-    pair = f"{_escape(service.name)} in {_escape(region.name)}"
-    period = f"{bucket_minutes}-minute period"
-    hint = f"See what others report: {status_hint(service, region)}"
+    pair = (
+        "<b>"
+        + _("{service} in {region}").format(
+            service=named(service.name), region=region_label(region)
+        )
+        + "</b>"
+    )
+    minutes = number(bucket_minutes)
+    hint = _("See what others report: {command}").format(command=status_hint(service, region))
     if outcome.kind == "counted":
         return (
-            "Thanks for reporting!\n"
-            f"Counted: <b>{pair}</b>, {_PROBLEM_PHRASES[problem]}. "
-            f"{_people(outcome.count)} reported in this {period}.\n"
-            f"{hint}"
+            _("Thanks for reporting!")
+            + "\n"
+            + _("Counted: {pair}, {problem}.").format(
+                pair=pair, problem=_(_PROBLEM_PHRASES[problem])
+            )
+            + " "
+            + _("{people} reported in this {minutes}-minute period.").format(
+                people=_people(outcome.count), minutes=minutes
+            )
+            + f"\n{hint}"
         )
     if outcome.kind == "duplicate":
         period_end = outcome.bucket_at + timedelta(minutes=bucket_minutes)
         return (
-            f"Thanks — your report of <b>{pair}</b> is already counted for this {period}; "
-            "each person counts once per period. "
-            f"If it is still down after {clock_pair(period_end, region.timezone)}, "
-            "report again.\n"
-            f"{_people(outcome.count)} reported in this {period} so far.\n"
-            f"{hint}"
+            _(
+                "Thanks — your report of {pair} is already counted for this {minutes}-minute "
+                "period; each person counts once per period."
+            ).format(pair=pair, minutes=minutes)
+            + " "
+            + _("If it is still down after {time}, report again.").format(
+                time=clock_pair(period_end, region.timezone)
+            )
+            + "\n"
+            + _("{people} reported in this {minutes}-minute period so far.").format(
+                people=_people(outcome.count), minutes=minutes
+            )
+            + f"\n{hint}"
         )
     assert outcome.retry_at is not None
     return (
-        "Thanks for keeping watch! You have reached the most reports I count from one person "
-        "in an hour, so this one was not recorded.\n"
-        f"You can report again in {_minutes(outcome.retry_at - now)}, "
-        f"at {clock_pair(outcome.retry_at, region.timezone)}.\n"
-        f"{hint}"
+        _(
+            "Thanks for keeping watch! You have reached the most reports I count from one person "
+            "in an hour, so this one was not recorded."
+        )
+        + "\n"
+        + _("You can report again in {minutes}, at {time}.").format(
+            minutes=_minutes(outcome.retry_at - now),
+            time=clock_pair(outcome.retry_at, region.timezone),
+        )
+        + f"\n{hint}"
     )

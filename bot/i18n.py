@@ -69,7 +69,8 @@ def _messages(language: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]
     single: dict[str, str] = {}
     plural: dict[str, tuple[str, ...]] = {}
     for message in messages:
-        if not message.id or not message.string:
+        # A fuzzy translation is a guess left by a catalog update: not shown until checked.
+        if not message.id or not message.string or message.fuzzy:
             continue
         if isinstance(message.id, str) and isinstance(message.string, str):
             single[message.id] = message.string

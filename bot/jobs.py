@@ -9,6 +9,7 @@ from telegram.ext import Application, ContextTypes
 from bot.channel import queue_digest
 from bot.channel_setup import CHANNEL_KEY
 from bot.services import SERVICES_KEY, Services
+from bot.sources.jobs import schedule_sources
 from bot.timefmt import zone
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def schedule_jobs(application: Application, services: Services) -> None:
+    schedule_sources(application, services)  # one job per outside source, if a file lists any
     queue = application.job_queue
     if queue is None:  # PTB installed without its job-queue extra
         log.warning("no JobQueue: summaries will be computed on demand only")

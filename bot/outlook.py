@@ -22,6 +22,7 @@ from bot.baseline import typical_for, with_quiet_buckets
 from bot.catalog import Catalog, Region, Service
 from bot.detection import LEVEL_RANK, Incident, Thresholds, incidents_in
 from bot.render import overview_lines, prepare_summary, render_card
+from bot.sources.card import source_lines_for
 from bot.summaries import PairSummary, focus_window, summarize
 from storage.crowd import CROWD_SOURCE as CROWD
 from storage.crowd import problem_shares
@@ -231,8 +232,10 @@ class Summaries:
             for row in summary.counts
             if row.precision == "minute" and (value := typical(row.at)) is not None
         )
-        if series:
-            summary = replace(summary, typical_series=series)
+        findings = await source_lines_for(self.db, service.key, region.code, catalog=self.catalog)
+        summary = replace(
+            summary, typical_series=series, findings=None if findings.empty else findings
+        )
         return summary, incidents
 
     def _known_region(self, code: str) -> bool:
@@ -325,10 +328,11 @@ class Summaries:
         if not self.prepared:
             pairs |= await known_pairs(self.db)  # first run on this database
         for service, region, _ in marks:
-            pairs.add((service, region))
-            if region == "global":  # a worldwide statement belongs on every region's card
+            if service != "*" and region != "*":
+                pairs.add((service, region))
+            if region in ("global", "*"):  # a worldwide statement: every region's card
                 pairs |= {(service, code) for code in self.index.by_service.get(service, ())}
-            if service == "internet":  # a shutdown belongs on every service's card there
+            if service in ("internet", "*"):  # a shutdown or a country's reading: every card
                 pairs |= {(key, region) for key in self.index.by_region.get(region, ())}
         pairs |= self.live
         old = [pair for pair, row in self.prepared.items() if now - row.made_at > SWEEP_AFTER]

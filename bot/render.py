@@ -13,6 +13,7 @@ from datetime import date, datetime
 from bot.catalog import Region
 from bot.i18n import N_, _, name, ngettext, number, percent, region_name
 from bot.plaintext import html_to_text, utf16_len
+from bot.sources.card import render_source_lines
 from bot.summaries import PairSummary, RegionFigures
 from bot.timefmt import (
     ago_text,
@@ -149,6 +150,8 @@ def _card_lines(
         + "</b>"
     ]
     lines += _state_lines(s, now)
+    if s.findings is not None:  # connectivity, blocking evidence, failing sources
+        lines += render_source_lines(s.findings, tz, now)
     timeline = _timeline_lines(s, max_timeline, notes=compact < LONG_CLAIMS)
     if timeline:
         # Name the zone as it was then: March in New York is EDT even if today is EST.

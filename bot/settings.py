@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Logging level."
     )
+    sources_file: Path | None = Field(
+        default=None,
+        description="TOML file of outside sources (status pages, IODA, OONI); docs/sources.md.",
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -116,6 +120,18 @@ class Settings(BaseSettings):
         except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
             raise ValueError("must be an IANA time zone name, e.g. Asia/Karachi or UTC") from None
         return value.strip()
+
+    @field_validator("sources_file", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("sources_file")
+    @classmethod
+    def _check_sources_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("must be the path of an existing sources file (TOML)")
+        return value
 
     @field_validator("base_url")
     @classmethod

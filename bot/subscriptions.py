@@ -17,6 +17,7 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.catalog import Catalog, Region, Service, UnknownName, normalise
+from bot.i18n import _
 from bot.queries import UsageError, parse_pair, words
 from bot.subscription_texts import (
     QUIET_USAGE,
@@ -113,7 +114,7 @@ def parse_subscribe(text: str, catalog: Catalog) -> SubscribeRequest:
     level = DEFAULT_LEVEL
     if tokens and (named := _LEVEL_WORDS.get(normalise(tokens[-1]))):
         tokens, level = tokens[:-1], named
-    return SubscribeRequest(parse_topic(tokens, catalog, usage=SUBSCRIBE_USAGE), level)
+    return SubscribeRequest(parse_topic(tokens, catalog, usage=_(SUBSCRIBE_USAGE)), level)
 
 
 def parse_topic(
@@ -158,7 +159,7 @@ def parse_unsubscribe(text: str, catalog: Catalog) -> UnsubscribeRequest | None:
         return UnsubscribeRequest(None)
     if _LEVEL_WORDS.get(normalise(tokens[-1])):
         tokens = tokens[:-1]
-    topic = parse_topic(tokens, catalog, usage=UNSUBSCRIBE_USAGE, command="/unsubscribe")
+    topic = parse_topic(tokens, catalog, usage=_(UNSUBSCRIBE_USAGE), command="/unsubscribe")
     return UnsubscribeRequest(topic)
 
 
@@ -166,7 +167,7 @@ def unsubscribe_target(data: str) -> int | None:
     """The subscription id an /unsubscribe button carries, None for "all"; StaleButton else."""
     match = _BUTTON.fullmatch(data)
     if match is None:
-        raise StaleButton(STALE_BUTTON)
+        raise StaleButton(_(STALE_BUTTON))
     return int(match.group(1)) if match.group(1) else None
 
 
@@ -192,7 +193,7 @@ def parse_quiet(text: str) -> QuietRequest | None:
         return QuietRequest(None, None)
     match = _RANGE.match(text)
     if match is None:
-        raise UsageError(QUIET_USAGE)
+        raise UsageError(_(QUIET_USAGE))
     start, end = parse_clock(match.group("start")), parse_clock(match.group("end"))
     if start == end:
         raise UsageError(equal_quiet_times_text(start))

@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.catalog import Region, Service
 from bot.detection import LEVEL_RANK, Incident, Level, current_level
 from storage.records import Event, Observation, Restriction
+
+if TYPE_CHECKING:
+    from bot.sources.card import SourceFindings
 
 # Events this long before an incident's first report belong to its story (a DoS wave that
 # starts before people notice), and so do those this long after it ends.
@@ -61,6 +65,8 @@ class PairSummary:
     problems: tuple[tuple[str, int, float], ...] = ()
     # What was typical at each timed reading shown, for the chart's second line.
     typical_series: tuple[tuple[datetime, float], ...] = ()
+    # Observatories' word on the pair (IODA connectivity, OONI blocking, failing sources).
+    findings: SourceFindings | None = None
 
     @property
     def active(self) -> bool:

@@ -59,13 +59,18 @@ def clock_pair(at: datetime, zone_name: str, *, with_day: bool = False) -> str:
     utc = at.astimezone(UTC)
     label = zone_label(at, zone_name)
     if label == "UTC":
-        text = f"{utc:%H:%M} UTC"
-        return f"{day_text(utc.date())}, {text}" if with_day else text
+        text = i18n.name(f"{utc:%H:%M} UTC")
+        return _on_day(utc.date(), text) if with_day else text
     utc_part = f"{utc:%H:%M} UTC"
     if with_day and utc.date() != here.date():
         utc_part += f" {_day_month(utc.date())}"
-    text = f"{here:%H:%M} {label} ({utc_part})"
-    return f"{day_text(here.date())}, {text}" if with_day else text
+    # Isolated: in right-to-left text the Latin zone and the parentheses keep their order.
+    text = i18n.name(f"{here:%H:%M} {label} ({utc_part})")
+    return _on_day(here.date(), text) if with_day else text
+
+
+def _on_day(day: date, time_text: str) -> str:
+    return _("{day}, {time}").format(day=day_text(day), time=time_text)
 
 
 def partial_date_text(value: PartialDate) -> str:

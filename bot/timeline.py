@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.catalog import Catalog, Region, Service
+from bot.i18n import N_, _, name, ngettext
 from bot.plaintext import html_to_text, utf16_len
 from bot.queries import UsageError, parse_full_pair, words
-from bot.render import TELEGRAM_LIMIT, cite, esc, flag, reports_text
+from bot.render import TELEGRAM_LIMIT, cite, esc, flag, named, region_label, reports_text
 from bot.texts import TIMELINE_USAGE
 from bot.timefmt import clock_pair, day_text, local, offset_label, zone, zone_label
 from storage.records import Event, Observation
@@ -27,9 +28,9 @@ MAX_HOURS = 720
 FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 BUTTON_PREFIX = "tl"
-OLDER, NEWER = "« Older", "Newer »"
-STALE_BUTTON = "This button no longer matches a timeline. Send /timeline again for a fresh one."
-GONE_PAGE = "That page is gone (the data changed). Send /timeline again for a fresh one."
+OLDER, NEWER = N_("« Older"), N_("Newer »")
+STALE_BUTTON = N_("This button no longer matches a timeline. Send /timeline again for a fresh one.")
+GONE_PAGE = N_("That page is gone (the data changed). Send /timeline again for a fresh one.")
 
 # A source can write any length; one line must still fit a page on its own, with room to spare.
 _MAX_TEXT = 700
@@ -123,7 +124,8 @@ def parse_timeline(text: str, catalog: Catalog, *, now: datetime) -> TimelineQue
     """
     tokens = words(text)
     word = tokens.pop() if tokens and tokens[-1][:1].isdigit() else None
-    service, region = parse_full_pair(shlex.join(tokens), catalog, usage=TIMELINE_USAGE)
+    usage = _(TIMELINE_USAGE)
+    service, region = parse_full_pair(shlex.join(tokens), catalog, usage=usage)
     if word is None:
         return TimelineQuery(
             service, region, Window.last_hours(DEFAULT_HOURS, now, region.timezone)
@@ -131,7 +133,7 @@ def parse_timeline(text: str, catalog: Catalog, *, now: datetime) -> TimelineQue
     try:
         window = _window_from_word(word, region.timezone, now)
     except ValueError as error:
-        raise UsageError(f"{esc(str(error))}\n\n{TIMELINE_USAGE}") from None
+        raise UsageError(f"{esc(str(error))}\n\n{usage}") from None
     return TimelineQuery(service, region, window)
 
 
@@ -140,7 +142,11 @@ def _window_from_word(word: str, zone_name: str, now: datetime) -> Window:
         return Window.local_day(_day(word), zone_name)
     match = _HOURS.fullmatch(word)
     if match is None:
-        raise ValueError(f"“{word}” is neither a number of hours nor a date (YYYY-MM-DD).")
+        raise ValueError(
+            _("“{word}” is neither a number of hours nor a date (YYYY-MM-DD).").format(
+                word=name(word)
+            )
+        )
     return Window.last_hours(_hours(match.group(1)), now, zone_name)
 
 
@@ -148,16 +154,26 @@ def _day(word: str) -> date:
     try:
         day = date.fromisoformat(word)
     except ValueError:
-        raise ValueError(f"“{word}” is not a date; write it as YYYY-MM-DD.") from None
+        raise ValueError(
+            _("“{word}” is not a date; write it as YYYY-MM-DD.").format(word=name(word))
+        ) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(f"{word} is out of range; pick a year from {FIRST_YEAR} to {LAST_YEAR}.")
+        raise ValueError(
+            _("{word} is out of range; pick a year from {first} to {last}.").format(
+                word=name(word), first=FIRST_YEAR, last=LAST_YEAR
+            )
+        )
     return day
 
 
 def _hours(digits: str) -> int:
     hours = int(digits)
     if not 1 <= hours <= MAX_HOURS:
-        raise ValueError(f"Hours go from 1 to {MAX_HOURS} (30 days), not {hours}.")
+        raise ValueError(
+            _("Hours go from 1 to {most} (30 days), not {hours}.").format(
+                most=MAX_HOURS, hours=hours
+            )
+        )
     return hours
 
 
@@ -175,15 +191,15 @@ def parse_button(data: str, catalog: Catalog) -> tuple[TimelineQuery, int]:
     """The query and 1-based page a button asks for; StaleButton for anything else."""
     parts = data.split("|")
     if len(parts) != 5 or parts[0] != BUTTON_PREFIX or not parts[4].isdigit():
-        raise StaleButton(STALE_BUTTON)
+        raise StaleButton(_(STALE_BUTTON))
     try:
         service, region = catalog.service(parts[1]), catalog.region(parts[2])
         window = _window_from_token(parts[3], region.timezone)
     except (KeyError, ValueError, OverflowError, OSError):
-        raise StaleButton(STALE_BUTTON) from None
+        raise StaleButton(_(STALE_BUTTON)) from None
     page = int(parts[4])
     if page < 1:
-        raise StaleButton(STALE_BUTTON)
+        raise StaleButton(_(STALE_BUTTON))
     return TimelineQuery(service, region, window), page
 
 
@@ -214,12 +230,12 @@ def render_timeline(history: History) -> list[Page]:
     for number, body in enumerate(bodies, start=1):
         lines = [*header, *body]
         if len(bodies) > 1:
-            lines += ["", f"<i>page {number}/{len(bodies)}</i>"]
+            lines += ["", f"<i>{_page_label(number, len(bodies))}</i>"]
         buttons = []
         if number > 1:
-            buttons.append((OLDER, button_data(query, number - 1)))
+            buttons.append((_(OLDER), button_data(query, number - 1)))
         if number < len(bodies):
-            buttons.append((NEWER, button_data(query, number + 1)))
+            buttons.append((_(NEWER), button_data(query, number + 1)))
         pages.append(Page("\n".join(lines), tuple(buttons)))
     return pages
 
@@ -228,35 +244,47 @@ def page_of(history: History, number: int) -> Page:
     """The page a button asked for; StaleButton when the data changed and it no longer exists."""
     pages = render_timeline(history)
     if not 1 <= number <= len(pages):
-        raise StaleButton(GONE_PAGE)
+        raise StaleButton(_(GONE_PAGE))
     return pages[number - 1]
 
 
+def _page_label(number: int, total: int) -> str:
+    return _("page {number}/{total}").format(number=number, total=total)
+
+
 def _title(query: TimelineQuery) -> str:
-    return f"{flag(query.region)} <b>{esc(query.service.name)} in {esc(query.region.name)}</b>"
+    pair = _("{service} in {region}").format(
+        service=named(query.service.name), region=region_label(query.region)
+    )
+    return f"{flag(query.region)} <b>{pair}</b>"
 
 
 def _zone_note(at: datetime, zone_name: str) -> str:
     label = zone_label(at, zone_name)
     if label == "UTC":
-        return "times in UTC"
-    return f"local time {label} = {offset_label(local(at, zone_name).utcoffset())}"
+        return _("times in UTC")
+    return _("local time {zone} = {offset}").format(
+        zone=label, offset=offset_label(local(at, zone_name).utcoffset())
+    )
 
 
 def _header(history: History) -> list[str]:
     window, tz = history.query.window, history.query.window.zone
     if window.day is not None:
-        when = f"{day_text(window.day)}, the whole day"
+        when = _("{day}, the whole day").format(day=day_text(window.day))
     else:
-        span = "hour" if window.hours == 1 else f"{window.hours} hours"
-        when = f"The {span} to {clock_pair(window.end, tz, with_day=True)}"
+        hours = window.hours or 0
+        when = ngettext("The hour to {time}", "The {n} hours to {time}", hours).format(
+            n=hours, time=clock_pair(window.end, tz, with_day=True)
+        )
     readings, events = len(history.observations), len(history.events)
-    counted = (
-        f"{readings} reading{'s' if readings != 1 else ''} and "
-        f"{events} event{'s' if events != 1 else ''}, oldest first; "
-        f"{_zone_note(window.start, tz)}"
+    counted = _("{readings} and {events}, oldest first; {zone}").format(
+        readings=ngettext("{n} reading", "{n} readings", readings).format(n=readings),
+        events=ngettext("{n} event", "{n} events", events).format(n=events),
+        zone=_zone_note(window.start, tz),
     )
-    return [f"{_title(history.query)} — timeline", when, counted, ""]
+    title = _("{title} — timeline").format(title=_title(history.query))
+    return [title, when, counted, ""]
 
 
 def _clip(text: str) -> str:
@@ -277,8 +305,9 @@ def _days(history: History) -> list[tuple[date, list[str]]]:
             )
         )
     for event in history.events:
-        tag = "claim: " if event.kind == "claim" else ""
-        where = " [worldwide]" if event.region == "global" and query.region.code != "global" else ""
+        tag = _("claim") + ": " if event.kind == "claim" else ""
+        worldwide = event.region == "global" and query.region.code != "global"
+        where = " [" + _("worldwide") + "]" if worldwide else ""
         entries.append(
             (
                 *_when(event.at, event.precision, tz),
@@ -290,7 +319,7 @@ def _days(history: History) -> list[tuple[date, list[str]]]:
     for day, untimed, at, line in entries:
         if not days or days[-1][0] != day:
             days.append((day, []))
-        when = "time not reported" if untimed else clock_pair(at, tz)
+        when = _("time not reported") if untimed else clock_pair(at, tz)
         days[-1][1].append(f"• {when} · {line}")
     return days
 
@@ -312,8 +341,8 @@ def _paginate(header: list[str], days: list[tuple[date, list[str]]]) -> list[lis
     plus the newlines: measuring each line once keeps a 30-day window linear, where asking
     `fits` of every growing page would parse it again per line.
     """
-    total = sum(len(lines) for _, lines in days)
-    footer = 2 + len(f"page {total}/{total}")  # "\n\n" + the widest footer possible
+    total = sum(len(lines) for _day, lines in days)
+    footer = 2 + len(_page_label(total, total))  # "\n\n" + the widest footer possible
     budget = TELEGRAM_LIMIT - sum(_plain_length(line) + 1 for line in header) - footer
     pages: list[list[str]] = []
     page: list[str] = []
@@ -327,7 +356,7 @@ def _paginate(header: list[str], days: list[tuple[date, list[str]]]) -> list[lis
                 pages.append(page)
                 page, used = [], 0
             if not page and not lead:
-                lead = [f"{heading} (continued)"]
+                lead = [f"{heading} (" + _("continued") + ")"]
             used += cost + sum(_plain_length(x) + 1 for x in lead)
             page += [*lead, line]
     if page:
@@ -339,19 +368,20 @@ def _empty_text(history: History) -> str:
     query = history.query
     window = query.window
     if window.day is not None:
-        nothing = f"Nothing on {day_text(window.day)}."
+        nothing = _("Nothing on {day}.").format(day=day_text(window.day))
     else:
-        nothing = (
-            "Nothing in the last hour."
-            if window.hours == 1
-            else (f"Nothing in the last {window.hours} hours.")
-        )
+        hours = window.hours or 0
+        nothing = ngettext(
+            "Nothing in the last hour.", "Nothing in the last {n} hours.", hours
+        ).format(n=hours)
     day = latest_day(history.latest, window.zone)
     if day is None:
-        pointer = "There is no data on record for this pair yet."
+        pointer = _("There is no data on record for this pair yet.")
     else:
         command = f"/timeline {query.service.key} {query.region.code.lower()} {day.isoformat()}"
-        pointer = f"Most recent data: {day_text(day)} — {esc(command)}"
+        pointer = _("Most recent data: {day} — {command}").format(
+            day=day_text(day), command=esc(command)
+        )
     return f"{_title(query)}\n{nothing} {pointer}"
 
 

@@ -17,6 +17,7 @@ from handlers.errors import on_error
 from handlers.incidents import incidents
 from handlers.language import language, language_button, set_reply_language
 from handlers.report import report
+from handlers.sources import sources
 from handlers.start import help_command, start
 from handlers.status import status
 from handlers.subscriptions import (
@@ -48,6 +49,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("subscriptions", subscriptions))
     application.add_handler(CommandHandler("quiet", quiet))
     application.add_handler(CommandHandler("broadcast", broadcast))
+    application.add_handler(CommandHandler("sources", sources))
     application.add_handler(CHAT_MIGRATED)
     application.add_handler(CommandHandler("chart", chart))
     application.add_handler(CallbackQueryHandler(card_button, pattern=r"^st\|"))

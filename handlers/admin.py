@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.channel import queue_broadcast
 from bot.channel_setup import CHANNEL_KEY
+from bot.i18n import _
 from bot.plaintext import html_to_text, utf16_len
 from bot.queries import UsageError
 from bot.render import TELEGRAM_LIMIT
@@ -38,17 +39,17 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     queued = await queue_broadcast(app, channel_id, text, key, app.clock.now())
     if queued and app.delivery is not None:
         app.delivery.wake.set()
-    await message.reply_html(BROADCAST_QUEUED if queued else BROADCAST_ALREADY_QUEUED)
+    await message.reply_html(_(BROADCAST_QUEUED) if queued else _(BROADCAST_ALREADY_QUEUED))
 
 
 def admins_channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The channel's id, for the bot's admins only; a non-admin learns nothing about it."""
     user = update.effective_user
     if user is None or user.id not in services(context).settings.admin_ids:
-        raise UsageError(BROADCAST_ADMINS_ONLY)
+        raise UsageError(_(BROADCAST_ADMINS_ONLY))
     channel_id: int | None = context.bot_data.get(CHANNEL_KEY)
     if channel_id is None:
-        raise UsageError(BROADCAST_NO_CHANNEL)
+        raise UsageError(_(BROADCAST_NO_CHANNEL))
     return channel_id
 
 
@@ -60,7 +61,7 @@ def broadcast_html(message: Message) -> str:
     match = _AFTER_COMMAND.match(message.text_html or "")
     text = match[1].strip() if match else ""
     if not text:
-        raise UsageError(BROADCAST_USAGE)
+        raise UsageError(_(BROADCAST_USAGE))
     length = utf16_len(html_to_text(text))
     if length > TELEGRAM_LIMIT:
         raise UsageError(broadcast_too_long(length, TELEGRAM_LIMIT))

@@ -28,16 +28,20 @@ from telegram.ext import ContextTypes
 from bot.catalog import Region, Service, UnknownName
 from bot.chart import ChartCache, render_chart
 from bot.history import read_history
+from bot.i18n import _, name, region_name
 from bot.plaintext import html_to_text
 from bot.queries import UsageError, parse_full_pair, parse_pair
 from bot.render import (
     flag,
     freshness_footer,
+    named,
+    region_label,
     render_region_overview,
     render_service_overview,
     with_footer,
 )
 from bot.services import Services
+from bot.subscription_texts import ADMINS_ONLY_SHORT
 from bot.texts import CHART_USAGE, unknown_name_text
 from bot.timeline import parse_timeline, render_timeline
 from handlers.common import argument_text, services
@@ -83,15 +87,15 @@ def card_keyboard(
     service: Service, region: Region, fingerprint: str, *, subscribed: bool
 ) -> InlineKeyboardMarkup:
     pair = f"{service.key}|{region.code}"
-    toggle = ("🔕 Unsubscribe", "u") if subscribed else ("🔔 Subscribe", "s")
+    toggle = ("🔕 " + _("Unsubscribe"), "u") if subscribed else ("🔔 " + _("Subscribe"), "s")
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "🔄 Refresh", callback_data=f"{PREFIX}|r|{pair}|{fingerprint}"
+                    "🔄 " + _("Refresh"), callback_data=f"{PREFIX}|r|{pair}|{fingerprint}"
                 ),
-                InlineKeyboardButton("🕒 Timeline", callback_data=f"{PREFIX}|t|{pair}"),
-                InlineKeyboardButton("📈 Chart", callback_data=f"{PREFIX}|c|{pair}"),
+                InlineKeyboardButton("🕒 " + _("Timeline"), callback_data=f"{PREFIX}|t|{pair}"),
+                InlineKeyboardButton("📈 " + _("Chart"), callback_data=f"{PREFIX}|c|{pair}"),
             ],
             [InlineKeyboardButton(toggle[0], callback_data=f"{PREFIX}|{toggle[1]}|{pair}")],
         ]
@@ -133,7 +137,7 @@ async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         action, service, region, fingerprint = _parse(button.data or "", app)
     except _Stale:
-        await button.answer("This button no longer works: send /status again.")
+        await button.answer(_("This button no longer works: send /status again."))
         return
     if action == "r":
         await _refresh(update, app, service, region, fingerprint)
@@ -141,7 +145,7 @@ async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await button.answer()
         await _timeline(update, app, service, region)
     elif action == "c":
-        await button.answer("Drawing the chart…")
+        await button.answer(_("Drawing the chart…"))
         await _chart(update, context, service, region)
     else:
         await _toggle(update, context, app, service, region, subscribe=action == "s")
@@ -154,11 +158,11 @@ async def _refresh(
     now = app.clock.now()
     text, latest = await card_text(app, service, region, now)
     if latest == fingerprint:
-        await button.answer("No change since this card was made.")
+        await button.answer(_("No change since this card was made."))
         return
     chat = update.effective_chat
     subscribed = chat is not None and await is_subscribed(app, chat.id, service, region)
-    await button.answer("Updated.")
+    await button.answer(_("Updated."))
     try:
         await button.edit_message_text(
             text, reply_markup=card_keyboard(service, region, latest, subscribed=subscribed)
@@ -187,7 +191,7 @@ async def _toggle(
     button = update.callback_query
     chat = update.effective_chat
     if chat is None or not await is_admin(update, context):
-        await button.answer("Only this group's admins can change its alerts.", show_alert=True)
+        await button.answer(_(ADMINS_ONLY_SHORT), show_alert=True)
         return
     if subscribe:
         await store.subscribe(
@@ -201,11 +205,11 @@ async def _toggle(
             at=app.clock.now(),
             limit=50,
         )
-        note = f"Subscribed: alerts for {service.name} in {region.name}."
+        note = _("Subscribed: alerts for {service} in {region}.")
     else:
         await store.unsubscribe_topic(app.db, chat.id, service.key, region.code)
-        note = f"Unsubscribed from {service.name} in {region.name}."
-    await button.answer(note)
+        note = _("Unsubscribed from {service} in {region}.")
+    await button.answer(note.format(service=name(service.name), region=_plain_region(region)))
     fingerprint = (button.data or "").split("|")[4] if (button.data or "").count("|") == 4 else ""
     markup = button.message.reply_markup if button.message else None
     current = _fingerprint_of(markup) or fingerprint
@@ -216,6 +220,11 @@ async def _toggle(
     except BadRequest as error:
         if "message is not modified" not in error.message.lower():
             raise
+
+
+def _plain_region(region: Region) -> str:
+    """A country's name for plain text (a toast, an inline result's title): not escaped."""
+    return name(region_name(region.code, region.name))
 
 
 def _fingerprint_of(markup: InlineKeyboardMarkup | None) -> str:
@@ -233,7 +242,8 @@ def _fingerprint_of(markup: InlineKeyboardMarkup | None) -> str:
 async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/chart <service> <region> — reports vs typical as a picture."""
     app = services(context)
-    service, region = parse_full_pair(argument_text(update), app.catalog, usage=CHART_USAGE)
+    usage = _(CHART_USAGE)
+    service, region = parse_full_pair(argument_text(update), app.catalog, usage=usage)
     await _chart(update, context, service, region)
 
 
@@ -242,11 +252,14 @@ async def _chart(
 ) -> None:
     app = services(context)
     now = app.clock.now()
-    summary, _ = await app.summaries.compute(service, region, now)
+    summary, _found = await app.summaries.compute(service, region, now)
+    names = {"service": named(service.name), "region": region_label(region)}
+    command = f"/status {service.key} {region.code.lower()}"
     if not any(row.precision == "minute" for row in summary.counts):
         await update.effective_message.reply_html(
-            f"No timed readings to chart for {service.name} in {region.name} yet. "
-            f"See /status {service.key} {region.code.lower()}."
+            _("No timed readings to chart for {service} in {region} yet. See {command}.").format(
+                command=command, **names
+            )
         )
         return
     cache: ChartCache = context.bot_data.setdefault("charts", ChartCache())
@@ -263,11 +276,10 @@ async def _chart(
             (time.perf_counter() - started) * 1000,
         )
         cache.put(key, png)
-    caption = (
-        f"{flag(region)} <b>{service.name} in {region.name}</b>: reports vs typical, "
-        f"local time ({region.timezone}). Details: /status {service.key} "
-        f"{region.code.lower()}"
-    )
+    pair = _("{service} in {region}").format(**names)
+    caption = f"{flag(region)} <b>{pair}</b>: " + _(
+        "reports vs typical, local time ({zone}). Details: {command}"
+    ).format(zone=name(region.timezone), command=command)
     await update.effective_message.reply_photo(png, caption=caption, parse_mode=ParseMode.HTML)
 
 
@@ -308,24 +320,30 @@ async def inline_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             results = [await _inline_result(app, pair.service, pair.region, now)]
     if not text or not results:
         results = results or [_hint()]
-    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    # Personal: results are in the asker's language, so Telegram must not share one person's
+    # cached answer with another.
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
 
 
 async def _inline_result(
     app: Services, service: Service | None, region: Region | None, now: datetime
 ) -> InlineQueryResultArticle:
     if service and region:
-        text, _ = await card_text(app, service, region, now)
-        title = f"{flag(region)} {service.name} in {region.name}"
+        text, _fingerprint = await card_text(app, service, region, now)
+        title = f"{flag(region)} " + _("{service} in {region}").format(
+            service=name(service.name), region=_plain_region(region)
+        )
     elif service:
         text = render_service_overview(
             await app.summaries.service_lines(service, now), service.name, service.key
         )
-        title = f"{service.name} everywhere"
+        title = _("{service} everywhere").format(service=name(service.name))
     else:
         assert region is not None
         text = render_region_overview(await app.summaries.region_lines(region, now), region)
-        title = f"{flag(region)} Everything in {region.name}"
+        title = f"{flag(region)} " + _("Everything in {region}").format(
+            region=_plain_region(region)
+        )
     plain = html_to_text(text).splitlines()
     return InlineQueryResultArticle(
         id=uuid4().hex,
@@ -341,19 +359,22 @@ async def _inline_result(
 
 def _suggestions(error: UnknownName, text: str, app: Services) -> list[InlineQueryResultArticle]:
     message = unknown_name_text(error)
+    typed = name(error.text)
     return [
         InlineQueryResultArticle(
             id=uuid4().hex,
-            title=f"Did you mean {name}?",
-            description=f"I don't know “{error.text}”. Try typing {name}.",
+            title=_("Did you mean {name}?").format(name=name(option)),
+            description=_("I don't know “{text}”. Try typing {name}.").format(
+                text=typed, name=name(option)
+            ),
             input_message_content=InputTextMessageContent(message, parse_mode=ParseMode.HTML),
         )
-        for name in error.suggestions
+        for option in error.suggestions
     ] or [
         InlineQueryResultArticle(
             id=uuid4().hex,
-            title=f"Nothing matches “{text}”",
-            description="Try a service and a country, e.g. x pakistan",
+            title=_("Nothing matches “{text}”").format(text=name(text)),
+            description=_("Try a service and a country, e.g. x pakistan"),
             input_message_content=InputTextMessageContent(message, parse_mode=ParseMode.HTML),
         )
     ]
@@ -362,10 +383,10 @@ def _suggestions(error: UnknownName, text: str, app: Services) -> list[InlineQue
 def _hint() -> InlineQueryResultArticle:
     return InlineQueryResultArticle(
         id="hint",
-        title="Type a service and a country",
-        description="For example: x pakistan · youtube uk · whatsapp",
+        title=_("Type a service and a country"),
+        description=_("For example: x pakistan · youtube uk · whatsapp"),
         input_message_content=InputTextMessageContent(
-            "Try me inline: type <code>@bot x pakistan</code> in any chat.",
+            _("Try me inline: type <code>@bot x pakistan</code> in any chat."),
             parse_mode=ParseMode.HTML,
         ),
     )

@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.catalog import UnknownName
+from bot.i18n import _
 from bot.queries import UsageError
 from bot.texts import SOMETHING_WENT_WRONG, unknown_name_text
 
@@ -23,7 +24,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = str(error)
     else:
         log.error("error while handling an update", exc_info=error)
-        reply = SOMETHING_WENT_WRONG
+        reply = _(SOMETHING_WENT_WRONG)
     if isinstance(update, Update) and update.effective_message:
         try:
             await update.effective_message.reply_html(reply)

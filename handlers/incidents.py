@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.i18n import _
 from bot.incident_list import render_incidents
 from bot.queries import parse_pair
 from bot.texts import INCIDENTS_USAGE
@@ -15,7 +16,7 @@ from storage.incidents import recent_incidents
 async def incidents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     app = services(context)
     text = argument_text(update)
-    query = parse_pair(text, app.catalog, usage=INCIDENTS_USAGE) if text else None
+    query = parse_pair(text, app.catalog, usage=_(INCIDENTS_USAGE)) if text else None
     service = query.service if query else None
     region = query.region if query else None
     now = app.clock.now()
@@ -25,11 +26,5 @@ async def incidents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         region=region.code if region else None,
         until=now,
     )
-    scope = "".join(
-        part
-        for part in (
-            f" for {service.name}" if service else "",
-            f" in {region.name}" if region else "",
-        )
-    )
-    await update.effective_message.reply_html(render_incidents(found, app.catalog, now, scope))
+    text = render_incidents(found, app.catalog, now, service, region)
+    await update.effective_message.reply_html(text)

@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.crowd import file_report, parse_report
 from bot.crowd_texts import REPORTS_NEED_A_PERSON, render_report_outcome
+from bot.i18n import _
 from bot.queries import UsageError
 from handlers.common import argument_text, services
 
@@ -38,5 +39,5 @@ def reporter_id(update: Update) -> int:
     message = update.effective_message
     user = update.effective_user
     if user is None or (message is not None and message.sender_chat is not None):
-        raise UsageError(REPORTS_NEED_A_PERSON)
+        raise UsageError(_(REPORTS_NEED_A_PERSON))
     return user.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.texts import HELP_TEXT, start_text
+from bot.texts import help_text, start_text
 from handlers.card import parse_deep_link, send_card
 from handlers.common import services
 
@@ -21,4 +21,4 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_html(HELP_TEXT)
+    await update.effective_message.reply_html(help_text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.i18n import _
 from bot.queries import parse_pair
 from bot.render import render_region_overview, render_service_overview
 from bot.texts import STATUS_USAGE
@@ -15,7 +16,7 @@ from handlers.common import argument_text, services
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status <service> [region] | /status <region>"""
     app = services(context)
-    query = parse_pair(argument_text(update), app.catalog, usage=STATUS_USAGE)
+    query = parse_pair(argument_text(update), app.catalog, usage=_(STATUS_USAGE))
     now = app.clock.now()
     if query.service and query.region:
         await send_card(update, context, query.service, query.region)

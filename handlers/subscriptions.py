@@ -12,6 +12,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, MessageHandler, filters
 
+from bot.i18n import _
 from bot.queries import UsageError
 from bot.services import Services
 from bot.subscription_texts import (
@@ -19,6 +20,7 @@ from bot.subscription_texts import (
     ADMINS_ONLY_SHORT,
     ALREADY_GONE,
     STALE_BUTTON,
+    all_subscriptions_name,
     nothing_to_unsubscribe,
     render_not_subscribed,
     render_quiet_current,
@@ -112,7 +114,7 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     button = update.callback_query
     chat = update.effective_chat
     if chat is None or button.message is None:  # sent in inline mode, or the message is gone
-        await button.answer(STALE_BUTTON)
+        await button.answer(_(STALE_BUTTON))
         return
     try:
         target = unsubscribe_target(button.data or "")
@@ -120,11 +122,11 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await button.answer(str(stale))
         return
     if not await is_admin(update, context):
-        await button.answer(ADMINS_ONLY_SHORT, show_alert=True)
+        await button.answer(_(ADMINS_ONLY_SHORT), show_alert=True)
         return
     app = services(context)
     removed = await _remove(app, chat.id, target)
-    await button.answer(f"Stopped: {removed}." if removed else ALREADY_GONE)
+    await button.answer(_("Stopped: {name}.").format(name=removed) if removed else _(ALREADY_GONE))
     text, buttons = render_unsubscribe_list(
         await subscriptions_with_topics(app, chat.id), removed=removed
     )
@@ -143,7 +145,7 @@ async def _remove(app: Services, chat_id: int, target: int | None) -> str | None
         count = await store.unsubscribe_all(app.db, chat_id)
         if count == 0:
             return None
-        return "1 subscription" if count == 1 else f"all {count} subscriptions"
+        return all_subscriptions_name(count)
     removed = await store.unsubscribe(app.db, chat_id, target)
     if removed is None:
         return None
@@ -234,7 +236,7 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Refuse (through the one error path) anyone who may not change this chat's alerts."""
     if not await is_admin(update, context):
-        raise UsageError(ADMINS_ONLY)
+        raise UsageError(_(ADMINS_ONLY))
 
 
 async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

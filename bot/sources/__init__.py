@@ -1,0 +1,24 @@
+"""Outside sources: status pages, IODA and OONI, each turned into the bot's own records.
+
+The registry maps a sources-file `kind` to its adapter. A new kind (Cloudflare Radar, an RSS
+feed) is one module implementing `bot.sources.base.Adapter` and one entry here; the runner,
+the job, the health records, /sources and `outagebot sources check` need no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.catalog import Catalog
+from bot.sources.base import Adapter, AdapterFactory, SourceConfig
+from bot.sources.ioda import IodaAdapter
+from bot.sources.ooni import OoniAdapter
+from bot.sources.statuspage import StatuspageAdapter
+
+ADAPTERS: Mapping[str, AdapterFactory] = {
+    adapter.kind: adapter for adapter in (StatuspageAdapter, IodaAdapter, OoniAdapter)
+}
+
+
+def build_adapter(config: SourceConfig, catalog: Catalog) -> Adapter:
+    return ADAPTERS[config.kind](config, catalog)

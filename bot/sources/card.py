@@ -1,0 +1,172 @@
+"""The /status card's lines from outside sources: internet down, service blocked, or neither.
+
+`source_lines_for` reads what the sources last said about a pair (through storage; no SQL
+here); `render_source_lines` turns it into HTML lines, a pure function of the findings, the
+region's time zone and `now`. Every name a source gave is escaped.
+
+    findings = await source_lines_for(db, "x", "PK")
+    lines = render_source_lines(findings, "Asia/Karachi", now)
+    # 🌐 Internet in Pakistan looks normal (IODA, BGP, 10 min ago)
+    # 🔒 OONI: twitter.com anomalous in 87% of 1,234 measurements, last 7 days
+    # ⚠️ Discord status page data stale: last success 3 h ago (HTTP 500)
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.catalog import Catalog, default_catalog
+from bot.i18n import _, name, ngettext, number, region_name
+from bot.sources.findings import Blocking, Connectivity, FailingSource, SourceFindings
+from bot.sources.ioda import connectivity_line, signal_label
+from bot.sources.ooni import BLOCKED_PCT, MIN_MEASUREMENTS
+from bot.timefmt import ago_text, clock_pair, local
+from storage.database import Database
+from storage.source_health import health_behind
+from storage.source_readings import BlockingReading, blocking_of, connectivity_in
+
+__all__ = [
+    "Blocking",
+    "Connectivity",
+    "FailingSource",
+    "SourceFindings",
+    "render_source_lines",
+    "source_lines_for",
+]
+
+
+async def source_lines_for(
+    db: Database, service: str, region: str, *, catalog: Catalog | None = None
+) -> SourceFindings:
+    """What the outside sources last said about (service, region), and which are failing.
+
+    `service` is a catalog key (`x`), `region` a code (`PK`, `global`). Cheap: three indexed
+    reads, no network; a pair no source covers gives empty findings.
+    """
+    catalog = catalog or default_catalog()
+    readings = await connectivity_in(db, region)
+    blocking = strongest_evidence(await blocking_of(db, service, region))
+    failing = [
+        FailingSource(h.name, h.failing_since, h.last_error, h.last_success_at)
+        for h in await health_behind(db, service, region)
+        if h.failing
+    ]
+    try:
+        english = catalog.region(region).name
+    except KeyError:
+        english = next((r.region_name for r in readings if r.region_name), region)
+    return SourceFindings(
+        region=region,
+        region_name=english,
+        connectivity=connectivity_line(readings),
+        blocking=blocking,
+        failing=failing,
+    )
+
+
+def strongest_evidence(
+    readings: Sequence[BlockingReading], min_measurements: int = MIN_MEASUREMENTS
+) -> Blocking | None:
+    """Of a service's domains, the one that looks most blocked among those measured enough;
+    if none was measured enough, the most measured one, marked as too thin to tell."""
+    measured = [r for r in readings if r.measurements > 0]
+    if not measured:
+        return None
+    enough = [r for r in measured if r.measurements >= min_measurements]
+    pick = (
+        max(enough, key=lambda r: (r.anomaly_pct, r.measurements))
+        if enough
+        else max(measured, key=lambda r: r.measurements)
+    )
+    return Blocking(
+        domain=pick.domain,
+        anomaly_pct=pick.anomaly_pct,
+        measurements=pick.measurements,
+        window_days=pick.window_days,
+        source=pick.source,
+        at=pick.at,
+        enough=bool(enough),
+    )
+
+
+def _named(text: str) -> str:
+    return name(html.escape(text, quote=False))
+
+
+def _window(days: int) -> str:
+    return ngettext("last {n} day", "last {n} days", days).format(n=days)
+
+
+def _when(at: datetime, zone_name: str, now: datetime) -> str:
+    same_day = local(at, zone_name).date() == local(now, zone_name).date()
+    return clock_pair(at, zone_name, with_day=not same_day)
+
+
+def connectivity_text(c: Connectivity, region: str, zone_name: str, now: datetime) -> str:
+    signal = signal_label(c.signal)
+    source = _named(c.source)
+    ago = ago_text(now - c.at)
+    if c.normal:
+        return "🌐 " + _("Internet in {region} looks normal ({source}, {signal}, {ago})").format(
+            region=region, source=source, signal=_(signal.short), ago=ago
+        )
+    since = " " + _("since {time}").format(time=_when(c.since, zone_name, now)) if c.since else ""
+    if c.drop_pct >= 1:
+        what = _("{signal} {pct}% below normal").format(
+            signal=_(signal.phrase), pct=number(c.drop_pct)
+        )
+    else:
+        what = _("an outage signal in {signal}").format(signal=_(signal.phrase))
+    return "🌐 " + _("Internet in {region}: {what}{since} ({source}, {ago})").format(
+        region=region, what=what, since=since, source=source, ago=ago
+    )
+
+
+def blocking_text(b: Blocking) -> str:
+    values = {
+        "source": _named(b.source),
+        "domain": _named(b.domain),
+        "pct": number(b.anomaly_pct),
+        "count": number(b.measurements),
+        "window": _window(b.window_days),
+    }
+    if not b.enough:
+        return "🔍 " + _(
+            "{source}: too few measurements of {domain} to tell ({count}, {window})"
+        ).format(**values)
+    if b.anomaly_pct >= BLOCKED_PCT:
+        return "🔒 " + _(
+            "{source}: {domain} anomalous in {pct}% of {count} measurements, {window}"
+        ).format(**values)
+    return "🔓 " + _(
+        "{source}: {domain} reachable, anomalous in only {pct}% of {count} measurements, {window}"
+    ).format(**values)
+
+
+def failing_text(f: FailingSource, now: datetime) -> str:
+    source = _named(f.source)
+    error = _named(f.error or _("unknown error"))
+    if f.last_success is None:
+        return "⚠️ " + _("{source} has not answered yet ({error})").format(
+            source=source, error=error
+        )
+    return "⚠️ " + _("{source} data stale: last success {ago} ({error})").format(
+        source=source, ago=ago_text(now - f.last_success), error=error
+    )
+
+
+def render_source_lines(findings: SourceFindings, region_tz: str, now: datetime) -> list[str]:
+    """HTML lines for the card, in this order: connectivity, blocking, failing sources.
+
+    Empty when no source covers the pair, so a bot without a sources file shows nothing new.
+    """
+    region = _named(region_name(findings.region, findings.region_name))
+    lines = []
+    if findings.connectivity is not None:
+        lines.append(connectivity_text(findings.connectivity, region, region_tz, now))
+    if findings.blocking is not None:
+        lines.append(blocking_text(findings.blocking))
+    lines += [failing_text(f, now) for f in findings.failing]
+    return lines
