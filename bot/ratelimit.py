@@ -50,7 +50,7 @@ class SendLimits:
     def _forget(self, now: float) -> None:
         while self._recent and self._recent[0] <= now - 1.0:
             self._recent.popleft()
-        if len(self._last_by_chat) > 4096:  # keep memory flat however many chats there are
+        if len(self._last_by_chat) > 256:  # only the last second matters: memory stays flat
             self._last_by_chat = {
                 chat: at for chat, at in self._last_by_chat.items() if at > now - self.chat_interval
             }
