@@ -170,14 +170,20 @@ def _validation_problems(error: ValidationError) -> list[str]:
 def parse_dataset(text: str, catalog: Catalog) -> Dataset:
     """A validated Dataset, or DatasetError listing every problem by `list[index].field`."""
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DatasetError([f"line {error.lineno}, column {error.colno}: {error.msg}"]) from None
-    if not isinstance(raw, dict):
-        raise DatasetError(["top level: expected an object with observations/events/restrictions"])
-    try:
-        parsed = DatasetIn.model_validate(raw)
+        # pydantic parses and validates in one pass, in Rust: the fast path for big files.
+        parsed = DatasetIn.model_validate_json(text)
     except ValidationError as error:
+        kinds = {problem["type"] for problem in error.errors(include_url=False)}
+        if "json_invalid" in kinds:
+            try:  # the json module says where, by line and column
+                json.loads(text)
+            except json.JSONDecodeError as syntax:
+                where = f"line {syntax.lineno}, column {syntax.colno}"
+                raise DatasetError([f"{where}: {syntax.msg}"]) from None
+        if "model_type" in kinds and not text.lstrip().startswith("{"):
+            raise DatasetError(
+                ["top level: expected an object with observations/events/restrictions"]
+            ) from None
         raise DatasetError(_validation_problems(error)) from None
     return _resolve(parsed, catalog)
 
@@ -196,20 +202,31 @@ class _Resolver:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.problems: list[str] = []
+        # A file names a few dozen services and regions a million times: resolve each once.
+        self._known_services: dict[str, str | UnknownName] = {}
+        self._known_regions: dict[str, str | UnknownName] = {}
 
     def service(self, text: str, where: str) -> str:
-        try:
-            return self.catalog.resolve_service(text).key
-        except UnknownName as error:
-            self.problems.append(f"{where}: {_unknown(error)}")
-            return text
+        if text not in self._known_services:
+            try:
+                self._known_services[text] = self.catalog.resolve_service(text).key
+            except UnknownName as error:
+                self._known_services[text] = error
+        return self._answer(self._known_services[text], text, where)
 
     def region(self, text: str, where: str) -> str:
-        try:
-            return self.catalog.resolve_region(text).code
-        except UnknownName as error:
-            self.problems.append(f"{where}: {_unknown(error)}")
+        if text not in self._known_regions:
+            try:
+                self._known_regions[text] = self.catalog.resolve_region(text).code
+            except UnknownName as error:
+                self._known_regions[text] = error
+        return self._answer(self._known_regions[text], text, where)
+
+    def _answer(self, found: str | UnknownName, text: str, where: str) -> str:
+        if isinstance(found, UnknownName):
+            self.problems.append(f"{where}: {_unknown(found)}")
             return text
+        return found
 
 
 def _unknown(error: UnknownName) -> str:

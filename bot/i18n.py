@@ -110,11 +110,22 @@ def region_name(code: str, english: str) -> str:
     language = _language.get()
     if language == DEFAULT or len(code) != 2:
         return english if language == DEFAULT or code != "global" else _("Global")
-    return Locale.parse(language).territories.get(code.upper(), english)
+    return locale_of(language).territories.get(code.upper(), english)
+
+
+@cache
+def locale_of(language: str) -> Locale:
+    """Parsed once: Babel's parse costs more than the formatting it serves."""
+    return Locale.parse(language)
+
+
+@cache
+def _rtl(language: str) -> bool:
+    return locale_of(language).character_order == "right-to-left"
 
 
 def is_rtl() -> bool:
-    return Locale.parse(_language.get()).character_order == "right-to-left"
+    return _rtl(_language.get())
 
 
 def name(text: str) -> str:
@@ -124,26 +135,29 @@ def name(text: str) -> str:
 
 def number(value: float, *, decimals: int = 0) -> str:
     """40,000 in English; grouped as the current locale writes numbers."""
+    language = _language.get()
+    if language == DEFAULT:  # the hot path: cards are prepared in English
+        return f"{value:,.{decimals}f}"
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=_language.get())
+    return format_decimal(value, format=pattern, locale=locale_of(language))
 
 
 def percent(share: float) -> str:
-    return format_percent(share, locale=_language.get())
+    return format_percent(share, locale=locale_of(_language.get()))
 
 
 def day(value: date) -> str:
     """Mon 10 Mar 2025 / پیر 10 مارچ 2025."""
-    return format_date(value, "EEE d MMM y", locale=_language.get())
+    return format_date(value, "EEE d MMM y", locale=locale_of(_language.get()))
 
 
 def month_year(value: date) -> str:
-    return format_date(value, "MMMM y", locale=_language.get())
+    return format_date(value, "MMMM y", locale=locale_of(_language.get()))
 
 
 def day_month_year(value: date) -> str:
-    return format_date(value, "d MMMM y", locale=_language.get())
+    return format_date(value, "d MMMM y", locale=locale_of(_language.get()))
 
 
 def month_short(value: date) -> str:
-    return format_date(value, "MMM y", locale=_language.get())
+    return format_date(value, "MMM y", locale=locale_of(_language.get()))

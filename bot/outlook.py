@@ -30,7 +30,7 @@ from storage.database import Database
 from storage.dirty import clear_dirty, dirty_pairs, known_pairs
 from storage.events import events_between
 from storage.incidents import latest_incident, save_incidents
-from storage.observations import observations_between, observations_for
+from storage.observations import observations_for, peaks_elsewhere
 from storage.prepared import load_prepared, save_prepared
 from storage.records import IncidentRecord, Observation, PreparedSummary
 from storage.restrictions import restrictions_for
@@ -195,12 +195,11 @@ class Summaries:
             events = await events_between(
                 self.db, service.key, [region.code, "global"], window.start - DAY, window.end
             )
-            others = await observations_between(
-                self.db, service.key, window.start - DAY, window.end, exclude_region=region.code
-            )
-            for row in others:
-                if window.holds(row.at, row.precision) and row.count > 0:
-                    elsewhere[row.region].append(row)
+        if window and incidents:  # "elsewhere, same period" is for an incident, not a quiet day
+            for row in await peaks_elsewhere(
+                self.db, service.key, window.start, window.end, exclude_region=region.code
+            ):
+                elsewhere[row.region].append(row)
         restrictions = await restrictions_for(self.db, region.code, [service.key, "internet"])
         problems = []
         if window and any(row.source == CROWD_SOURCE for row in observations):

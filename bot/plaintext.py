@@ -73,6 +73,11 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _unit(char: str) -> int:
+    """UTF-16 units of one character: two above the Basic Multilingual Plane (emoji), else one."""
+    return 2 if ord(char) > 0xFFFF else 1
+
+
 # --------------------------------------------------------------------------- person's view
 
 
@@ -83,6 +88,8 @@ _AMP = "\ufdd0"
 
 
 def _decode_text(text: str) -> str:
+    if "&" not in text and _AMP not in text:  # most text has no entity at all
+        return text
     text = text.replace(_AMP, "&")
     out: list[str] = []
     i = 0
@@ -240,11 +247,11 @@ def parse_telegram_html(html: str) -> ParsedHTML:
             if decoded is not None:
                 char, i = decoded
                 parts.append(char)
-                utf16_offset += utf16_len(char)
+                utf16_offset += _unit(char)
                 continue
         if c != "<":
             parts.append(c)
-            utf16_offset += utf16_len(c)
+            utf16_offset += _unit(c)
             i += 1
             continue
 

@@ -50,7 +50,7 @@ def day_text(day: date) -> str:
 
 
 def _day_month(day: date) -> str:
-    return format_date(day, "d MMM", locale=i18n.current())
+    return format_date(day, "d MMM", locale=i18n.locale_of(i18n.current()))
 
 
 def clock_pair(at: datetime, zone_name: str, *, with_day: bool = False) -> str:
@@ -87,7 +87,7 @@ def short_partial_date(value: PartialDate) -> str:
         return str(value.year)
     if value.day is None:
         return i18n.month_short(value.first_day())
-    return format_date(value.first_day(), "d MMM y", locale=i18n.current())
+    return format_date(value.first_day(), "d MMM y", locale=i18n.locale_of(i18n.current()))
 
 
 def months_between(start: PartialDate, now: datetime) -> int:

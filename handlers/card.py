@@ -26,7 +26,6 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.catalog import Region, Service, UnknownName
-from bot.chart import ChartCache, render_chart
 from bot.history import read_history
 from bot.i18n import _, name, region_name
 from bot.plaintext import html_to_text
@@ -262,6 +261,9 @@ async def _chart(
             )
         )
         return
+    # matplotlib costs ~45 MB and a second to import: only a process that draws pays for it.
+    from bot.chart import ChartCache, render_chart
+
     cache: ChartCache = context.bot_data.setdefault("charts", ChartCache())
     key = ChartCache.key(summary, now)
     png = cache.get(key)

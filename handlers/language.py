@@ -10,6 +10,8 @@ from bot.i18n import _
 from handlers.common import argument_text, services
 from storage.languages import choose_language, chosen_language
 
+CHOSEN_KEY = "chosen_languages"
+
 
 async def set_reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs before every handler (group -1): the rest of the update renders in this language."""
@@ -17,8 +19,11 @@ async def set_reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if user is None:
         i18n.set_language(i18n.DEFAULT)
         return
-    chosen = await chosen_language(services(context).db, user.id)
-    i18n.set_language(chosen or i18n.language_for(user.language_code))
+    # Read once per person per process: this runs before every update, /status included.
+    known: dict[int, str | None] = context.bot_data.setdefault(CHOSEN_KEY, {})
+    if user.id not in known:
+        known[user.id] = await chosen_language(services(context).db, user.id)
+    i18n.set_language(known[user.id] or i18n.language_for(user.language_code))
 
 
 def _keyboard() -> InlineKeyboardMarkup:
@@ -67,4 +72,5 @@ async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str)
     user = update.effective_user
     if user is not None:
         await choose_language(services(context).db, user.id, code)
+        context.bot_data.setdefault(CHOSEN_KEY, {})[user.id] = code
     i18n.set_language(code)

@@ -100,3 +100,43 @@ async def pairs_with_observations(
 
 async def count_observations(db: Database) -> int:
     return int(await db.scalar("SELECT COUNT(*) FROM observations"))
+
+
+async def peaks_elsewhere(
+    db: Database,
+    service: str,
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_region: str,
+    regions: int = 6,
+    per_region: int = 3,
+) -> list[Observation]:
+    """The biggest readings of a service in the other regions busiest during a window.
+
+    Aggregated in SQL: a service may have readings in 250 regions, and turning all of them into
+    records to keep eighteen is what made a refresh slow. A date-only reading counts when its
+    day overlaps the window.
+    """
+    first, last, day = to_epoch(start), to_epoch(end), 86400
+    within = (
+        "((o.precision = 'minute' AND o.at >= ? AND o.at <= ?)"
+        " OR (o.precision = 'day' AND o.at > ? AND o.at < ?))"
+    )
+    bounds = (first, last, first - day, last)
+    rows = await db.fetchall(
+        "WITH busiest AS ("
+        " SELECT o.region, MAX(o.count) AS peak FROM observations o"
+        f" WHERE o.service = ? AND o.region <> ? AND o.count > 0 AND {within}"
+        " GROUP BY o.region ORDER BY peak DESC, o.region LIMIT ?)"
+        " SELECT * FROM ("
+        " SELECT o.service, o.region, o.at, o.count, s.name AS source, o.url, o.qualifier,"
+        " o.precision, o.note, o.baseline, b.peak,"
+        " ROW_NUMBER() OVER (PARTITION BY o.region ORDER BY o.count DESC, o.at) AS place"
+        " FROM observations o JOIN busiest b ON b.region = o.region"
+        " JOIN sources s ON s.id = o.source_id"
+        f" WHERE o.service = ? AND o.count > 0 AND {within}"
+        ") WHERE place <= ? ORDER BY peak DESC, region, place",
+        (service, exclude_region, *bounds, regions, service, *bounds, per_region),
+    )
+    return [observation_from_row(row) for row in rows]
