@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         default=None,
         description="TOML file of outside sources (status pages, IODA, OONI); docs/sources.md.",
     )
+    cloudflare_token: SecretStr | None = Field(
+        default=None,
+        description="Cloudflare API token that can read Radar, for a cloudflare_radar source; "
+        "without it that source is skipped.",
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -346,7 +346,10 @@ def test_sources_file_reports_every_problem_at_once():
         )
     problems = raised.value.problems
     assert len(problems) == 5
-    assert "source 'A': kind must be one of ioda, ooni, statuspage" in problems[0]
+    assert (
+        "source 'A': kind must be one of cloudflare_radar, feed, ioda, ooni, statuspage"
+        in problems[0]
+    )
     assert "unknown key(s) intreval" in problems[1]
     assert "unknown service 'twiter'; did you mean X" in problems[2]
     assert "one service" in problems[3]

@@ -1,8 +1,9 @@
-"""Outside sources: status pages, IODA and OONI, each turned into the bot's own records.
+"""Outside sources: status pages, IODA, OONI, Cloudflare Radar and RSS/Atom feeds, each turned
+into the bot's own records.
 
-The registry maps a sources-file `kind` to its adapter. A new kind (Cloudflare Radar, an RSS
-feed) is one module implementing `bot.sources.base.Adapter` and one entry here; the runner,
-the job, the health records, /sources and `outagebot sources check` need no change.
+The registry maps a sources-file `kind` to its adapter. A new kind is one module implementing
+`bot.sources.base.Adapter` and one entry here; the runner, the job, the health records,
+/sources and `outagebot sources check` need no change.
 """
 
 from __future__ import annotations
@@ -11,12 +12,21 @@ from collections.abc import Mapping
 
 from bot.catalog import Catalog
 from bot.sources.base import Adapter, AdapterFactory, SourceConfig
+from bot.sources.feed import FeedAdapter
 from bot.sources.ioda import IodaAdapter
 from bot.sources.ooni import OoniAdapter
+from bot.sources.radar import CloudflareRadarAdapter
 from bot.sources.statuspage import StatuspageAdapter
 
 ADAPTERS: Mapping[str, AdapterFactory] = {
-    adapter.kind: adapter for adapter in (StatuspageAdapter, IodaAdapter, OoniAdapter)
+    adapter.kind: adapter
+    for adapter in (
+        StatuspageAdapter,
+        IodaAdapter,
+        OoniAdapter,
+        CloudflareRadarAdapter,
+        FeedAdapter,
+    )
 }
 
 

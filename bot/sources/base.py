@@ -95,8 +95,14 @@ class Fetcher:
         self.requests = 0
         self.bytes = 0
 
-    async def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
-        body = await self.get_bytes(url, params)
+    async def get_json(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        body = await self.get_bytes(url, params, headers=headers)
         try:
             return json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -107,20 +113,33 @@ class Fetcher:
         url: str,
         params: Mapping[str, Any] | None,
         parse: Callable[[Any], T],
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> T:
         """JSON through a pure parser; a ShapeError is told which request it came from."""
-        data = await self.get_json(url, params)
+        data = await self.get_json(url, params, headers=headers)
         try:
             return parse(data)
         except ShapeError as error:
             error.detail = error.detail or _where(url)
             raise
 
-    async def get_bytes(self, url: str, params: Mapping[str, Any] | None = None) -> bytes:
+    async def get_bytes(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """The body; `headers` add to or override the client's (an API token, a feed's Accept).
+
+        Header values never reach an error message or a log line here, so a token passed in
+        them stays out of the health records.
+        """
         attempts = self.policy.retries + 1
         for attempt in range(attempts):
             try:
-                return await self._once(url, params)
+                return await self._once(url, params, headers)
             except _Retryable as failure:
                 if attempt + 1 >= attempts:
                     tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
@@ -135,12 +154,19 @@ class Fetcher:
             delay = max(delay, min(retry_after, 8 * self.policy.backoff))
         return delay
 
-    async def _once(self, url: str, params: Mapping[str, Any] | None) -> bytes:
+    async def _once(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
         self.requests += 1
         limit = self.policy.max_bytes
         try:
             async with asyncio.timeout(self.policy.timeout):
-                async with self.client.stream("GET", url, params=params) as response:
+                async with self.client.stream(
+                    "GET", url, params=params, headers=headers
+                ) as response:
                     status = response.status_code
                     if status in RETRYABLE_STATUSES:
                         raise _Retryable(f"HTTP {status}", _retry_after(response))

@@ -149,7 +149,9 @@ def _source(
     return SourceConfig(
         name=name.strip(),
         kind=kind,
-        url=url.rstrip("/"),
+        # A base URL loses its trailing slash (paths are appended to it); a kind whose url is
+        # the resource itself (a feed: `…/feed/` and `…/feed` may differ) keeps it as written.
+        url=url if getattr(factory, "exact_url", False) else url.rstrip("/"),
         interval=_number(values, "interval", minimum=10),
         policy=FetchPolicy(
             timeout=_number(values, "timeout", minimum=0.01),
