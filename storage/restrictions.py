@@ -22,9 +22,9 @@ async def insert_restrictions(
     for row in rows:
         cursor = await connection.execute(
             "INSERT INTO restrictions"
-            ' (service, region, kind, status, start, "end", authority, grounds, note)'
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (service, region, kind, start) DO NOTHING",
+            ' (service, region, kind, status, start, "end", authority, grounds, note, origin)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (service, region, kind, start, origin) DO NOTHING",
             (
                 row.service,
                 row.region,
@@ -35,6 +35,7 @@ async def insert_restrictions(
                 row.authority,
                 row.grounds,
                 row.note,
+                origin_of(row),
             ),
         )
         if cursor.rowcount:
@@ -42,7 +43,8 @@ async def insert_restrictions(
         else:
             await connection.execute(
                 'UPDATE restrictions SET status = ?, "end" = ?, authority = ?, grounds = ?,'
-                " note = ? WHERE service = ? AND region = ? AND kind = ? AND start = ?",
+                " note = ? WHERE service = ? AND region = ? AND kind = ? AND start = ?"
+                " AND origin = ?",
                 (
                     row.status,
                     str(row.end) if row.end else None,
@@ -53,12 +55,13 @@ async def insert_restrictions(
                     row.region,
                     row.kind,
                     str(row.start),
+                    origin_of(row),
                 ),
             )
         async with connection.execute(
             "SELECT id FROM restrictions WHERE service = ? AND region = ? AND kind = ?"
-            " AND start = ?",
-            (row.service, row.region, row.kind, str(row.start)),
+            " AND start = ? AND origin = ?",
+            (row.service, row.region, row.kind, str(row.start), origin_of(row)),
         ) as cur:
             found = await cur.fetchone()
         assert found is not None
@@ -84,6 +87,11 @@ async def insert_restrictions(
             [(restriction_id, source_ids[name]) for name in row.sources],
         )
     return new_restrictions, new_steps
+
+
+def origin_of(row: Restriction) -> str:
+    """Whose record this is: the first source it names (part of its natural key)."""
+    return row.sources[0] if row.sources else ""
 
 
 async def restrictions_for(db: Database, region: str, services: Sequence[str]) -> list[Restriction]:

@@ -101,3 +101,72 @@ async def test_a_migration_numbered_below_the_latest_still_runs(
         assert await db.scalar("SELECT COUNT(*) FROM late_arrival") == 0
     finally:
         await db.close()
+
+
+async def test_rebuilding_restrictions_keeps_every_record_step_and_source(
+    database_path, monkeypatch
+):
+    """Migration 0008 rebuilds three tables; what was there before must all be there after."""
+    import storage.database as database
+
+    real = list(database.migrations())
+    monkeypatch.setattr(database, "migrations", lambda: [m for m in real if m[0] < 8])
+    db = await Database.open(database_path)
+    async with db.transaction() as c:  # rows as the schema before 0008 held them
+        await c.execute("INSERT INTO sources (id, name) VALUES (1, 'Dawn'), (2, 'BBC')")
+        await c.execute(
+            "INSERT INTO restrictions (id, service, region, kind, status, start, authority,"
+            " grounds) VALUES (7, 'x', 'PK', 'block', 'active', '2024-02', 'Govt', 'Security')"
+        )
+        await c.execute(
+            'INSERT INTO restriction_steps (restriction_id, position, "on", text, source_id)'
+            " VALUES (7, 0, '2024-03', 'Sindh High Court', 1), (7, 1, '2024-04', 'IHC', 1)"
+        )
+        await c.execute(
+            "INSERT INTO restriction_sources (restriction_id, source_id) VALUES (7, 2), (7, 1)"
+        )
+    await db.close()
+    monkeypatch.setattr(database, "migrations", lambda: real)
+    db = await Database.open(database_path)
+    try:
+        rows = await db.fetchall("SELECT id, origin FROM restrictions")
+        assert [tuple(r) for r in rows] == [(7, "BBC")]
+        assert await db.scalar("SELECT COUNT(*) FROM restriction_steps") == 2
+        assert await db.scalar("SELECT COUNT(*) FROM restriction_sources") == 2
+        assert await db.fetchall("PRAGMA foreign_key_check") == []
+        async with db.transaction() as c:  # the children still cascade from the new table
+            await c.execute("DELETE FROM restrictions WHERE id = 7")
+        assert await db.scalar("SELECT COUNT(*) FROM restriction_steps") == 0
+    finally:
+        await db.close()
+
+
+async def test_two_sources_recording_the_same_block_keep_their_own_wording(database_path):
+    from storage.imports import import_dataset
+    from storage.records import Dataset, PartialDate, Restriction
+    from storage.restrictions import restrictions_for
+
+    def record(source: str, authority: str) -> Restriction:
+        return Restriction(
+            "internet",
+            "PK",
+            "shutdown",
+            "lifted",
+            PartialDate(2024, 2, 8),
+            PartialDate(2024, 2, 9),
+            authority,
+            "Not stated",
+            sources=(source,),
+        )
+
+    db = await Database.open(database_path)
+    try:
+        await import_dataset(db, Dataset(restrictions=(record("Access Now STOP", "PTA"),)))
+        await import_dataset(db, Dataset(restrictions=(record("Cloudflare Radar", "Not stated"),)))
+        found = await restrictions_for(db, "PK", ["internet"])
+        assert sorted((r.sources, r.authority) for r in found) == [
+            (("Access Now STOP",), "PTA"),
+            (("Cloudflare Radar",), "Not stated"),
+        ]
+    finally:
+        await db.close()
