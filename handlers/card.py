@@ -116,7 +116,7 @@ async def send_card(
 
 
 class _Stale(Exception):
-    pass
+    """Button data that no longer (or never did) name a card: answered politely, not raised."""
 
 
 def _parse(data: str, app: Services) -> tuple[str, Service, Region, str | None]:
