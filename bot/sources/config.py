@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bot.catalog import Catalog
+from bot.catalog import Catalog, UnknownName
 from bot.sources.base import Adapter, ConfigProblem, FetchPolicy, SourceConfig
 
 COMMON_KEYS = frozenset(
@@ -194,15 +194,10 @@ def _services(entry: Mapping[str, Any], catalog: Catalog) -> tuple[str, ...] | N
     names = _names(entry, "service") if "service" in entry else _names(entry, "services")
     if names is None:
         return None
-    keys = []
-    for text in names:
-        found = catalog.find_service(text)
-        if found is None:
-            hint = catalog.suggest_services(text)
-            raise ConfigProblem(
-                f"unknown service {text!r}" + (f"; did you mean {', '.join(hint)}?" if hint else "")
-            )
-        keys.append(found.key)
+    try:
+        keys = [catalog.resolve_service(text).key for text in names]
+    except UnknownName as error:  # its message already says "did you mean"
+        raise ConfigProblem(str(error)) from None
     return tuple(dict.fromkeys(keys))
 
 
@@ -210,13 +205,8 @@ def _regions(entry: Mapping[str, Any], catalog: Catalog) -> tuple[str, ...] | No
     names = _names(entry, "regions")
     if names is None:
         return None
-    codes = []
-    for text in names:
-        found = catalog.find_region(text)
-        if found is None:
-            hint = catalog.suggest_regions(text)
-            raise ConfigProblem(
-                f"unknown region {text!r}" + (f"; did you mean {', '.join(hint)}?" if hint else "")
-            )
-        codes.append(found.code)
+    try:
+        codes = [catalog.resolve_region(text).code for text in names]
+    except UnknownName as error:
+        raise ConfigProblem(str(error)) from None
     return tuple(dict.fromkeys(codes))
