@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot import i18n
 from bot.i18n import N_, _, number
 from bot.outlook import RefreshBatch, Transition
@@ -19,6 +17,7 @@ from bot.render import LEVEL_BADGE, cite, esc, flag, level_words, named, region_
 from bot.subscriptions import is_quiet
 from bot.summaries import PairSummary
 from bot.timefmt import clock_pair, duration_text
+from storage.database import Connection
 from storage.languages import chosen_languages
 from storage.outbox import NewMessage, enqueue
 from storage.subscriptions import subscribers_for
@@ -91,7 +90,7 @@ def dedup_key(transition: Transition, chat_id: int) -> str:
     )
 
 
-async def queue_alerts(connection: aiosqlite.Connection, batch: RefreshBatch) -> int:
+async def queue_alerts(connection: Connection, batch: RefreshBatch) -> int:
     """Fan each transition out to the chats subscribed to it, in the refresh's transaction."""
     messages: list[NewMessage] = []
     for transition in batch.transitions:

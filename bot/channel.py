@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import aiosqlite
-
 from bot import i18n
 from bot.catalog import Catalog
 from bot.detection import LEVEL_RANK
@@ -39,6 +37,7 @@ from storage.channel import (
     post_state,
     supersede_edits,
 )
+from storage.database import Connection
 from storage.incidents import recent_incidents
 from storage.outbox import NewMessage, enqueue
 from storage.records import IncidentRecord
@@ -184,7 +183,7 @@ def digest_text(
 
 
 async def queue_channel_posts(
-    connection: aiosqlite.Connection,
+    connection: Connection,
     batch: RefreshBatch,
     *,
     channel_id: int,
@@ -222,7 +221,7 @@ async def queue_channel_posts(
 
 
 async def queue_edit(
-    connection: aiosqlite.Connection, channel_id: int, key: str, text: str, now: datetime
+    connection: Connection, channel_id: int, key: str, text: str, now: datetime
 ) -> int:
     """An edit of a post that is out or on its way, if the text is new; older waiting edits go."""
     state = await post_state(connection, key)

@@ -18,6 +18,7 @@ from bot.botapi import ChatDriver, InProcessBotAPI
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.settings import Settings
 from bot.timefmt import clock_pair
+from storage.database import redacted
 
 
 @asynccontextmanager
@@ -52,7 +53,7 @@ async def console(settings: Settings, clock: Clock) -> int:
             "outagebot console — type a message as in Telegram (/help, /status X Pakistan);"
             " Ctrl-D or /quit to leave."
         )
-        print(f"database: {settings.database}")
+        print(f"database: {redacted(settings.database)}")
         if isinstance(clock, FixedClock):
             print(f"answering as of {clock_pair(clock.now(), 'UTC', with_day=True)}")
         while True:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-import aiosqlite
-
 from bot import i18n
 from bot.baseline import typical_for, with_quiet_buckets
 from bot.catalog import Catalog, Region, Service
@@ -26,7 +24,7 @@ from bot.sources.card import source_lines_for
 from bot.summaries import PairSummary, focus_window, summarize
 from storage.crowd import CROWD_SOURCE as CROWD
 from storage.crowd import problem_shares
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.dirty import clear_dirty, dirty_pairs, known_pairs
 from storage.events import events_between
 from storage.incidents import latest_incident, save_incidents
@@ -87,7 +85,7 @@ class RefreshBatch:
 # A listener writes what follows from a refresh (alerts, channel posts) in the same transaction
 # as the refresh itself, so a transition and its messages land together or not at all. It
 # returns how many outbox messages it queued.
-Listener = Callable[[aiosqlite.Connection, RefreshBatch], Awaitable[int]]
+Listener = Callable[[Connection, RefreshBatch], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ class Services:
 
     @classmethod
     async def open(cls, settings: Settings, catalog: Catalog, clock: Clock) -> Services:
-        db = await Database.open(settings.database)
+        db = await Database.open(settings.database, pool_size=settings.database_pool_size)
         try:
             return await cls._prepare(settings, catalog, clock, db)
         except BaseException:

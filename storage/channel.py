@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.database import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ def _edit_range(post_key: str) -> tuple[str, str]:
     return prefix, prefix[:-1] + ";"
 
 
-async def post_state(connection: aiosqlite.Connection, post_key: str) -> PostState | None:
+async def post_state(connection: Connection, post_key: str) -> PostState | None:
     """The post's delivery state and its newest queued or sent text; None if never queued."""
     cursor = await connection.execute(
         "SELECT status FROM outbox WHERE dedup_key = ?", (post_dedup_key(post_key),)
@@ -50,13 +50,13 @@ async def post_state(connection: aiosqlite.Connection, post_key: str) -> PostSta
     return PostState(post["status"], latest["text"] if latest else None)
 
 
-async def is_queued(connection: aiosqlite.Connection, dedup_key: str) -> bool:
+async def is_queued(connection: Connection, dedup_key: str) -> bool:
     """Whether a row with this key was ever queued, whatever became of it."""
     cursor = await connection.execute("SELECT 1 FROM outbox WHERE dedup_key = ?", (dedup_key,))
     return await cursor.fetchone() is not None
 
 
-async def supersede_edits(connection: aiosqlite.Connection, post_key: str) -> int:
+async def supersede_edits(connection: Connection, post_key: str) -> int:
     """Drop the post's edits still waiting: a newer text replaces them, so they need not go."""
     low, high = _edit_range(post_key)
     cursor = await connection.execute(

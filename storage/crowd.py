@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.dirty import mark_dirty
 from storage.records import Source
 from storage.sources import source_ids
@@ -140,7 +138,7 @@ async def problem_shares(
 
 
 async def _already_reported(
-    connection: aiosqlite.Connection, service: str, region: str, bucket_at: int, reporter: str
+    connection: Connection, service: str, region: str, bucket_at: int, reporter: str
 ) -> bool:
     async with connection.execute(
         "SELECT 1 FROM crowd_reports"
@@ -151,7 +149,7 @@ async def _already_reported(
 
 
 async def _bucket_count(
-    connection: aiosqlite.Connection, service: str, region: str, bucket_at: int
+    connection: Connection, service: str, region: str, bucket_at: int
 ) -> int:
     async with connection.execute(
         "SELECT COUNT(DISTINCT reporter) FROM crowd_reports"
@@ -163,7 +161,7 @@ async def _bucket_count(
 
 
 async def _retry_at(
-    connection: aiosqlite.Connection, reporter: str, now: int, per_hour: int
+    connection: Connection, reporter: str, now: int, per_hour: int
 ) -> datetime | None:
     """None while the reporter is under the limit for the hour ending now; else when they will be.
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database
 
 Pair = tuple[str, str]
 
 
-async def mark_dirty(connection: aiosqlite.Connection, pairs: Iterable[Pair]) -> None:
+async def mark_dirty(connection: Connection, pairs: Iterable[Pair]) -> None:
     await connection.executemany(
         "INSERT INTO dirty_pairs (service, region, version) VALUES (?, ?, 1)"
         " ON CONFLICT (service, region) DO UPDATE SET version = dirty_pairs.version + 1",
@@ -29,7 +27,7 @@ async def dirty_pairs(db: Database) -> list[tuple[str, str, int]]:
 
 
 async def clear_dirty(
-    connection: aiosqlite.Connection, seen: Iterable[tuple[str, str, int]]
+    connection: Connection, seen: Iterable[tuple[str, str, int]]
 ) -> None:
     """Forget the marks the refresh has handled; a pair marked again meanwhile stays dirty."""
     await connection.executemany(

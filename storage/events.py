@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database, Row
 from storage.records import Event
 from storage.timecodec import from_epoch, to_epoch
 
 
 async def insert_events(
-    connection: aiosqlite.Connection, rows: Sequence[Event], source_ids: dict[str, int]
+    connection: Connection, rows: Sequence[Event], source_ids: dict[str, int]
 ) -> int:
     before = connection.total_changes
     await connection.executemany(
@@ -56,7 +54,7 @@ EVENT_SELECT = (
 )
 
 
-def event_from_row(row: aiosqlite.Row) -> Event:
+def event_from_row(row: Row) -> Event:
     """A row selected with EVENT_SELECT, as a record."""
     return Event(
         service=row["service"],

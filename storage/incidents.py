@@ -6,16 +6,14 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database, Row
 from storage.records import IncidentRecord
 from storage.timecodec import from_epoch, to_epoch
 
 _COLUMNS = "service, region, opened_at, last_seen, resolved_at, peak_count, peak_at, level, levels"
 
 
-async def save_incidents(connection: aiosqlite.Connection, rows: Sequence[IncidentRecord]) -> None:
+async def save_incidents(connection: Connection, rows: Sequence[IncidentRecord]) -> None:
     await connection.executemany(
         f"INSERT INTO incidents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (service, region, opened_at) DO UPDATE SET last_seen = excluded.last_seen,"
@@ -38,7 +36,7 @@ async def save_incidents(connection: aiosqlite.Connection, rows: Sequence[Incide
     )
 
 
-def _incident(row: aiosqlite.Row) -> IncidentRecord:
+def _incident(row: Row) -> IncidentRecord:
     return IncidentRecord(
         service=row["service"],
         region=row["region"],
@@ -71,8 +69,9 @@ async def recent_incidents(
 ) -> list[IncidentRecord]:
     """Newest first; an incident opened after `until` (asking about the past) is left out."""
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM incidents WHERE (? IS NULL OR service = ?)"
-        " AND (? IS NULL OR region = ?) AND opened_at <= ? ORDER BY opened_at DESC LIMIT ?",
+        f"SELECT {_COLUMNS} FROM incidents WHERE (CAST(? AS TEXT) IS NULL OR service = ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR region = ?) AND opened_at <= ?"
+        " ORDER BY opened_at DESC LIMIT ?",
         (service, service, region, region, to_epoch(until), limit),
     )
     return [_incident(row) for row in rows]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database
 
 # Well under SQLite's limit on bound parameters in one statement.
 _CHUNK = 500
@@ -18,7 +16,7 @@ async def chosen_language(db: Database, user_id: int) -> str | None:
 
 
 async def chosen_languages(
-    connection: aiosqlite.Connection, user_ids: Sequence[int]
+    connection: Connection, user_ids: Sequence[int]
 ) -> dict[int, str]:
     """The languages these people chose, inside the caller's transaction; no row, no entry."""
     found: dict[int, str] = {}

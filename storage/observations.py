@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database, Row
 from storage.records import Observation
 from storage.timecodec import from_epoch, to_epoch
 
@@ -18,7 +16,7 @@ OBSERVATION_SELECT = (
 
 
 async def insert_observations(
-    connection: aiosqlite.Connection, rows: Sequence[Observation], source_ids: dict[str, int]
+    connection: Connection, rows: Sequence[Observation], source_ids: dict[str, int]
 ) -> int:
     """Insert inside the caller's transaction; an existing (pair, time, source) is kept as is."""
     before = connection.total_changes
@@ -46,7 +44,7 @@ async def insert_observations(
     return connection.total_changes - before
 
 
-def observation_from_row(row: aiosqlite.Row) -> Observation:
+def observation_from_row(row: Row) -> Observation:
     """A row selected with OBSERVATION_SELECT, as a record."""
     return Observation(
         service=row["service"],
@@ -91,7 +89,8 @@ async def pairs_with_observations(
 ) -> list[tuple[str, str]]:
     rows = await db.fetchall(
         "SELECT DISTINCT service, region FROM observations"
-        " WHERE (? IS NULL OR service = ?) AND (? IS NULL OR region = ?) AND at <= ?"
+        " WHERE (CAST(? AS TEXT) IS NULL OR service = ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR region = ?) AND at <= ?"
         " ORDER BY service, region",
         (service, service, region, region, to_epoch(until)),
     )
@@ -136,7 +135,7 @@ async def peaks_elsewhere(
         " FROM observations o JOIN busiest b ON b.region = o.region"
         " JOIN sources s ON s.id = o.source_id"
         f" WHERE o.service = ? AND o.count > 0 AND {within}"
-        ") WHERE place <= ? ORDER BY peak DESC, region, place",
+        ") AS ranked WHERE place <= ? ORDER BY peak DESC, region, place",
         (service, exclude_region, *bounds, regions, service, *bounds, per_region),
     )
     return [observation_from_row(row) for row in rows]

@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database, Row
 from storage.timecodec import from_epoch, to_epoch
 
 _COLUMNS = (
@@ -49,7 +47,7 @@ class OutboxRow:
     error: str | None
 
 
-def _row(row: aiosqlite.Row) -> OutboxRow:
+def _row(row: Row) -> OutboxRow:
     return OutboxRow(
         id=row["id"],
         chat_id=row["chat_id"],
@@ -69,7 +67,7 @@ def _row(row: aiosqlite.Row) -> OutboxRow:
 
 
 async def enqueue(
-    connection: aiosqlite.Connection, messages: Sequence[NewMessage], now: datetime
+    connection: Connection, messages: Sequence[NewMessage], now: datetime
 ) -> int:
     """Add messages inside the caller's transaction; a dedup key already queued adds nothing."""
     before = connection.total_changes
@@ -161,7 +159,7 @@ async def reroute(db: Database, row: OutboxRow, chat_id: int) -> None:
         await connection.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", (chat_id, row.id))
 
 
-async def drop_pending_for_chat(connection: aiosqlite.Connection, chat_id: int, why: str) -> int:
+async def drop_pending_for_chat(connection: Connection, chat_id: int, why: str) -> int:
     cursor = await connection.execute(
         "UPDATE outbox SET status = 'dropped', error = ? WHERE chat_id = ? AND status = 'pending'",
         (why, chat_id),
@@ -169,7 +167,7 @@ async def drop_pending_for_chat(connection: aiosqlite.Connection, chat_id: int, 
     return cursor.rowcount
 
 
-async def move_pending(connection: aiosqlite.Connection, old: int, new: int) -> None:
+async def move_pending(connection: Connection, old: int, new: int) -> None:
     await connection.execute(
         "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new, old)
     )

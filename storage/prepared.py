@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.records import PreparedSummary
 from storage.timecodec import from_epoch, to_epoch
 
 
-async def save_prepared(connection: aiosqlite.Connection, rows: Sequence[PreparedSummary]) -> None:
+async def save_prepared(connection: Connection, rows: Sequence[PreparedSummary]) -> None:
     await connection.executemany(
         "INSERT INTO summaries (service, region, made_at, level, rank, card, service_line,"
         " region_line, has_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -37,30 +35,35 @@ async def save_prepared(connection: aiosqlite.Connection, rows: Sequence[Prepare
     )
 
 
-async def load_prepared(db: Database) -> list[PreparedSummary]:
+async def load_prepared(db: Database, *, chunk: int = 500) -> list[PreparedSummary]:
     """Every stored summary, its card fetched as UTF-8 bytes, a chunk at a time.
 
     Read as text, each card with an emoji would become a four-bytes-a-character string on the
-    way (10,000 cards: 175 MB at the peak for 48 MB kept); as bytes they stay compact.
+    way (10,000 cards: 175 MB at the peak for 48 MB kept); as bytes they stay compact. Chunks
+    follow the key, so neither engine holds more than one chunk of text at once.
     """
     found: list[PreparedSummary] = []
-    async with db.connection.execute(
-        "SELECT service, region, made_at, level, rank, CAST(card AS BLOB) AS card,"
+    after = ("", "")
+    card = db.dialect.utf8_bytes("card")
+    while rows := await db.fetchall(
+        f"SELECT service, region, made_at, level, rank, {card} AS card,"
         " service_line, region_line, has_data FROM summaries"
-    ) as cursor:
-        while rows := await cursor.fetchmany(500):
-            found.extend(
-                PreparedSummary(
-                    service=row["service"],
-                    region=row["region"],
-                    made_at=from_epoch(row["made_at"]),
-                    level=row["level"],
-                    rank=tuple(json.loads(row["rank"])),
-                    card_utf8=bytes(row["card"]),
-                    service_line=row["service_line"],
-                    region_line=row["region_line"],
-                    has_data=bool(row["has_data"]),
-                )
-                for row in rows
+        " WHERE service > ? OR (service = ? AND region > ?) ORDER BY service, region LIMIT ?",
+        (after[0], after[0], after[1], chunk),
+    ):
+        found.extend(
+            PreparedSummary(
+                service=row["service"],
+                region=row["region"],
+                made_at=from_epoch(row["made_at"]),
+                level=row["level"],
+                rank=tuple(json.loads(row["rank"])),
+                card_utf8=bytes(row["card"]),
+                service_line=row["service_line"],
+                region_line=row["region_line"],
+                has_data=bool(row["has_data"]),
             )
+            for row in rows
+        )
+        after = (rows[-1]["service"], rows[-1]["region"])
     return found

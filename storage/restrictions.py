@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database, Row
 from storage.records import PartialDate, Restriction, TimelineStep
 
 
 async def insert_restrictions(
-    connection: aiosqlite.Connection, rows: Sequence[Restriction], source_ids: dict[str, int]
+    connection: Connection, rows: Sequence[Restriction], source_ids: dict[str, int]
 ) -> tuple[int, int]:
     """Insert restrictions and their steps; return (new restrictions, new timeline steps).
 
@@ -115,7 +113,7 @@ async def restrictions_in(db: Database, region: str) -> list[Restriction]:
     return [await _restriction(db, row) for row in rows]
 
 
-async def _restriction(db: Database, row: aiosqlite.Row) -> Restriction:
+async def _restriction(db: Database, row: Row) -> Restriction:
     steps = await db.fetchall(
         'SELECT st."on", st.text, s.name AS source, st.url FROM restriction_steps st'
         " JOIN sources s ON s.id = st.source_id WHERE st.restriction_id = ?"

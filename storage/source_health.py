@@ -12,9 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database, Row
 from storage.dirty import mark_dirty
 from storage.source_readings import BlockingReading, ConnectivityReading, replace_readings
 from storage.timecodec import from_epoch, to_epoch
@@ -64,7 +62,7 @@ def _time(value: int | None) -> datetime | None:
     return from_epoch(value) if value is not None else None
 
 
-def _health(row: aiosqlite.Row) -> SourceHealth:
+def _health(row: Row) -> SourceHealth:
     return SourceHealth(
         name=row["name"],
         kind=row["kind"],
@@ -80,7 +78,7 @@ def _health(row: aiosqlite.Row) -> SourceHealth:
 
 
 async def _set_targets(
-    connection: aiosqlite.Connection, name: str, targets: Iterable[Pair]
+    connection: Connection, name: str, targets: Iterable[Pair]
 ) -> None:
     await connection.execute("DELETE FROM source_targets WHERE source = ?", (name,))
     await connection.executemany(

@@ -11,9 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.timecodec import from_epoch, to_epoch
 
 
@@ -52,7 +50,7 @@ class BlockingReading:
 
 
 async def replace_readings(
-    connection: aiosqlite.Connection,
+    connection: Connection,
     source: str,
     connectivity: Sequence[ConnectivityReading],
     blocking: Sequence[BlockingReading],

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.records import Source
 
 
 async def source_ids(
-    connection: aiosqlite.Connection, names: Iterable[str], known: Iterable[Source] = ()
+    connection: Connection, names: Iterable[str], known: Iterable[Source] = ()
 ) -> tuple[dict[str, int], int]:
     """Ids for these source names, creating the missing ones; also how many were new.
 

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
-import aiosqlite
-
-from storage.database import Database
+from storage.database import Connection, Database, Row
 from storage.timecodec import to_epoch
 
 EVERY: Final = "*"
@@ -74,18 +72,16 @@ class SubscribeOutcome:
 _SUBSCRIPTION_COLUMNS = "id, chat_id, service, region, min_level"
 
 
-def _subscription(row: aiosqlite.Row) -> Subscription:
+def _subscription(row: Row) -> Subscription:
     return Subscription(row["id"], row["chat_id"], row["service"], row["region"], row["min_level"])
 
 
-def _connection(source: Database | aiosqlite.Connection) -> aiosqlite.Connection:
-    return source.connection if isinstance(source, Database) else source
 
 
 @asynccontextmanager
 async def _writing(
-    target: Database | aiosqlite.Connection,
-) -> AsyncIterator[aiosqlite.Connection]:
+    target: Database | Connection,
+) -> AsyncIterator[Connection]:
     """A transaction of our own for a Database; the caller's for a connection already in one."""
     if isinstance(target, Database):
         async with target.transaction() as connection:
@@ -95,17 +91,16 @@ async def _writing(
 
 
 async def _rows(
-    connection: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()
-) -> list[aiosqlite.Row]:
-    async with connection.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    source: Database | Connection, sql: str, params: tuple[object, ...] = ()
+) -> list[Row]:
+    return await source.fetchall(sql, params)
 
 
 # ---------------------------------------------------------------- for the alert fan-out
 
 
 async def subscribers_for(
-    db_or_connection: Database | aiosqlite.Connection, service: str, region: str, level: str
+    db_or_connection: Database | Connection, service: str, region: str, level: str
 ) -> list[Subscriber]:
     """Every chat whose subscriptions cover this pair at this level, each chat once.
 
@@ -120,7 +115,7 @@ async def subscribers_for(
         return []
     marks = ", ".join("?" for _ in met)
     rows = await _rows(
-        _connection(db_or_connection),
+        db_or_connection,
         "SELECT DISTINCT s.chat_id,"
         " COALESCE(c.kind, CASE WHEN s.chat_id > 0 THEN 'private' ELSE 'group' END) AS kind,"
         " c.timezone, c.quiet_start, c.quiet_end"
@@ -138,7 +133,7 @@ async def subscribers_for(
     ]
 
 
-async def drop_chat(connection: Database | aiosqlite.Connection, chat_id: int) -> int:
+async def drop_chat(connection: Database | Connection, chat_id: int) -> int:
     """Forget a chat Telegram says we may no longer write to (blocked, kicked, deleted).
 
     Its settings go too: nothing about a chat that left is worth keeping, and /subscribe
@@ -152,7 +147,7 @@ async def drop_chat(connection: Database | aiosqlite.Connection, chat_id: int) -
 
 
 async def move_chat(
-    connection: Database | aiosqlite.Connection, old_chat_id: int, new_chat_id: int
+    connection: Database | Connection, old_chat_id: int, new_chat_id: int
 ) -> None:
     """A group became a supergroup under a new id: its subscriptions and settings follow it.
 
@@ -199,7 +194,7 @@ async def move_chat(
 
 
 async def remember_chat(
-    connection: aiosqlite.Connection, chat_id: int, kind: str, title: str | None
+    connection: Connection, chat_id: int, kind: str, title: str | None
 ) -> None:
     """Keep the chat's kind and title current; its quiet hours and zone are left alone."""
     await connection.execute(
@@ -250,13 +245,11 @@ async def subscribe(
         )
         if count[0][0] >= limit:
             return SubscribeOutcome("full", None)
-        cursor = await connection.execute(
+        new_id = await connection.scalar(
             "INSERT INTO subscriptions (chat_id, service, region, min_level, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (chat_id, service, region, min_level, to_epoch(at)),
         )
-        new_id = cursor.lastrowid
-    assert new_id is not None
     return SubscribeOutcome("added", Subscription(new_id, chat_id, service, region, min_level))
 
 

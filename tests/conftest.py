@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,12 +17,13 @@ from bot.clock import FixedClock
 from bot.services import Services
 from bot.settings import Settings
 from handlers.common import SERVICES_KEY
+from postgres import ENV_REQUIRE, PostgresServer, PostgresUnavailable, postgres_server
 
 # The day the tests live in: long after the March 2025 X outage, X still blocked in Pakistan.
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def offline_settings(database: Path, **values: object) -> Settings:
+def offline_settings(database: Path | str, **values: object) -> Settings:
     """Settings that ignore the developer's environment and .env file."""
     return Settings(_env_file=None, database=database, **values)  # type: ignore[call-arg]
 
@@ -52,9 +54,55 @@ def database_path(tmp_path: Path) -> Path:
     return tmp_path / "outagebot.sqlite3"
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    """The PostgreSQL server of this run, or None where there is none to be had."""
+    try:
+        with postgres_server() as server:
+            yield server
+    except PostgresUnavailable as why:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"PostgreSQL is required here but unavailable: {why}")
+        yield None
+
+
+def _target(
+    engine: str, database_path: Path, postgres: PostgresServer | None, *, migrated: bool
+) -> Iterator[str]:
+    if engine == "sqlite":
+        yield str(database_path)
+        return
+    if postgres is None:
+        pytest.skip("no PostgreSQL server (set OUTAGEBOT_TEST_POSTGRES or install postgresql)")
+    url = postgres.fresh(migrated=migrated)
+    try:
+        yield url
+    finally:
+        postgres.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_target(
+    request: pytest.FixtureRequest, database_path: Path, postgres: PostgresServer | None
+) -> Iterator[str]:
+    """Where the test's database lives: a SQLite file, or a fresh PostgreSQL database.
+
+    Every test that takes it (and every bot harness) runs once on each engine.
+    """
+    yield from _target(request.param, database_path, postgres, migrated=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_target(
+    request: pytest.FixtureRequest, database_path: Path, postgres: PostgresServer | None
+) -> Iterator[str]:
+    """Like database_target, but nothing migrated yet: for tests of the migrations."""
+    yield from _target(request.param, database_path, postgres, migrated=False)
+
+
 @pytest.fixture
 def make_harness(
-    database_path: Path,
+    database_target: str,
 ) -> Callable[..., AsyncIterator[BotHarness]]:
     async def make(
         *, at: datetime = TODAY, api: InProcessBotAPI | None = None, **settings: object
@@ -62,7 +110,7 @@ def make_harness(
         clock = FixedClock(at)
         api = api or InProcessBotAPI(clock=lambda: clock.now().timestamp())
         application = build_application(
-            offline_settings(database_path, **settings), request=api, clock=clock
+            offline_settings(database_target, **settings), request=api, clock=clock
         )
         await application.initialize()
         await open_services(application)

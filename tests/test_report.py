@@ -166,11 +166,8 @@ async def test_an_unknown_service_is_suggested_with_a_report_example(bot_harness
 
 async def test_a_report_marks_the_pair_for_refresh(bot_harness):
     db = bot_harness.services.db
-    await db.connection.execute(  # present once the engine's migration is in; harmless if so
-        "CREATE TABLE IF NOT EXISTS dirty_pairs (service TEXT NOT NULL, region TEXT NOT NULL,"
-        " version INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (service, region))"
-    )
-    await db.connection.execute("DELETE FROM dirty_pairs")
+    async with db.transaction() as connection:
+        await connection.execute("DELETE FROM dirty_pairs")
     await bot_harness.send("/report x pk")
     await bot_harness.chat(user_id=2002).send("/report x pk")
     assert await db.scalar("SELECT version FROM dirty_pairs WHERE service = 'x'") == 2

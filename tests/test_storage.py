@@ -1,9 +1,10 @@
-"""The SQLite file: pragmas, migrations, and the all-or-nothing transaction."""
+"""The database on both engines: migrations, the all-or-nothing transaction, SQLite's pragmas."""
 
 from __future__ import annotations
 
 import sqlite3
 
+import asyncpg
 import pytest
 
 from storage.database import Database, migrations
@@ -18,11 +19,11 @@ async def test_database_uses_wal_and_foreign_keys(database_path):
         await db.close()
 
 
-async def test_migrations_are_numbered_and_applied_once(database_path):
+async def test_migrations_are_numbered_and_applied_once(empty_database_target):
     latest = max(version for version, _, _ in migrations())
-    db = await Database.open(database_path)
+    db = await Database.open(empty_database_target)
     await db.close()
-    db = await Database.open(database_path)  # reopening applies nothing twice
+    db = await Database.open(empty_database_target)  # reopening applies nothing twice
     try:
         assert await db.schema_version() == latest
         assert await db.scalar("SELECT COUNT(*) FROM schema_version") == len(list(migrations()))
@@ -30,8 +31,8 @@ async def test_migrations_are_numbered_and_applied_once(database_path):
         await db.close()
 
 
-async def test_transaction_rolls_back_everything_on_error(database_path):
-    db = await Database.open(database_path)
+async def test_transaction_rolls_back_everything_on_error(database_target):
+    db = await Database.open(database_target)
     try:
         with pytest.raises(RuntimeError):
             async with db.transaction() as connection:
@@ -42,10 +43,10 @@ async def test_transaction_rolls_back_everything_on_error(database_path):
         await db.close()
 
 
-async def test_foreign_keys_are_enforced(database_path):
-    db = await Database.open(database_path)
+async def test_foreign_keys_are_enforced(database_target):
+    db = await Database.open(database_target)
     try:
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises((sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)):
             async with db.transaction() as connection:
                 await connection.execute(
                     "INSERT INTO observations (service, region, at, count, source_id)"
@@ -84,7 +85,7 @@ def test_migration_statements_split_only_where_statements_end():
 
 
 async def test_a_migration_numbered_below_the_latest_still_runs(
-    database_path, tmp_path, monkeypatch
+    empty_database_target, tmp_path, monkeypatch
 ):
     """Two branches may add 0005 and 0006; whichever lands last must still be applied."""
     import storage.database as database
@@ -93,10 +94,10 @@ async def test_a_migration_numbered_below_the_latest_still_runs(
     late = (real[-1][0] - 1, "late.sql", "CREATE TABLE late_arrival (x INTEGER);")
     skipped = [m for m in real if m[0] != late[0]]
     monkeypatch.setattr(database, "migrations", lambda: skipped)
-    db = await Database.open(database_path)
+    db = await Database.open(empty_database_target)
     await db.close()
     monkeypatch.setattr(database, "migrations", lambda: sorted([*skipped, late]))
-    db = await Database.open(database_path)
+    db = await Database.open(empty_database_target)
     try:
         assert await db.scalar("SELECT COUNT(*) FROM late_arrival") == 0
     finally:
@@ -104,14 +105,14 @@ async def test_a_migration_numbered_below_the_latest_still_runs(
 
 
 async def test_rebuilding_restrictions_keeps_every_record_step_and_source(
-    database_path, monkeypatch
+    empty_database_target, monkeypatch
 ):
     """Migration 0008 rebuilds three tables; what was there before must all be there after."""
     import storage.database as database
 
     real = list(database.migrations())
     monkeypatch.setattr(database, "migrations", lambda: [m for m in real if m[0] < 8])
-    db = await Database.open(database_path)
+    db = await Database.open(empty_database_target)
     async with db.transaction() as c:  # rows as the schema before 0008 held them
         await c.execute("INSERT INTO sources (id, name) VALUES (1, 'Dawn'), (2, 'BBC')")
         await c.execute(
@@ -127,13 +128,19 @@ async def test_rebuilding_restrictions_keeps_every_record_step_and_source(
         )
     await db.close()
     monkeypatch.setattr(database, "migrations", lambda: real)
-    db = await Database.open(database_path)
+    db = await Database.open(empty_database_target)
     try:
         rows = await db.fetchall("SELECT id, origin FROM restrictions")
         assert [tuple(r) for r in rows] == [(7, "BBC")]
         assert await db.scalar("SELECT COUNT(*) FROM restriction_steps") == 2
         assert await db.scalar("SELECT COUNT(*) FROM restriction_sources") == 2
-        assert await db.fetchall("PRAGMA foreign_key_check") == []
+        if db.dialect.name == "sqlite":
+            assert await db.fetchall("PRAGMA foreign_key_check") == []
+        async with db.transaction() as c:  # ids copied in: the next one must not collide
+            await c.execute(
+                "INSERT INTO restrictions (service, region, kind, status, start, authority,"
+                " grounds, origin) VALUES ('x', 'PK', 'block', 'active', '2025', 'G', 'S', 'B')"
+            )
         async with db.transaction() as c:  # the children still cascade from the new table
             await c.execute("DELETE FROM restrictions WHERE id = 7")
         assert await db.scalar("SELECT COUNT(*) FROM restriction_steps") == 0
@@ -141,7 +148,7 @@ async def test_rebuilding_restrictions_keeps_every_record_step_and_source(
         await db.close()
 
 
-async def test_two_sources_recording_the_same_block_keep_their_own_wording(database_path):
+async def test_two_sources_recording_the_same_block_keep_their_own_wording(database_target):
     from storage.imports import import_dataset
     from storage.records import Dataset, PartialDate, Restriction
     from storage.restrictions import restrictions_for
@@ -159,7 +166,7 @@ async def test_two_sources_recording_the_same_block_keep_their_own_wording(datab
             sources=(source,),
         )
 
-    db = await Database.open(database_path)
+    db = await Database.open(database_target)
     try:
         await import_dataset(db, Dataset(restrictions=(record("Access Now STOP", "PTA"),)))
         await import_dataset(db, Dataset(restrictions=(record("Cloudflare Radar", "Not stated"),)))

@@ -539,8 +539,8 @@ def test_a_zone_is_a_country_or_an_iana_name(catalog, text, zone):
 
 
 @pytest.fixture
-async def db(database_path):
-    database = await Database.open(database_path)
+async def db(database_target):
+    database = await Database.open(database_target)
     yield database
     await database.close()
 
@@ -568,10 +568,11 @@ async def test_subscribers_for_returns_each_chat_once(db):
     await add(db, 1, "x", "PK")
     await add(db, 2, "x", "GB")  # another pair
     await add(db, 3, "*", "*")
-    await db.connection.execute(
-        "UPDATE chats SET timezone = 'Asia/Karachi', quiet_start = '22:00', quiet_end = '07:00'"
-        " WHERE chat_id = 1"
-    )
+    async with db.transaction() as connection:
+        await connection.execute(
+            "UPDATE chats SET timezone = 'Asia/Karachi', quiet_start = '22:00',"
+            " quiet_end = '07:00' WHERE chat_id = 1"
+        )
     found = await subscribers_for(db, "x", "PK", "outage")
     assert found == [
         Subscriber(1, "private", "Asia/Karachi", "22:00", "07:00"),
@@ -626,11 +627,12 @@ async def test_move_chat_keeps_ids_and_merges_with_what_the_new_id_has(db):
     await add(db, old, "*", "GB", "outage")
     await add(db, new, "youtube", "*", "elevated")
     await add(db, new, "*", "GB", "outage")
-    await db.connection.execute(
-        "UPDATE chats SET title = 'Old', timezone = 'Asia/Karachi', quiet_start = '22:00',"
-        " quiet_end = '07:00' WHERE chat_id = ?",
-        (old,),
-    )
+    async with db.transaction() as connection:
+        await connection.execute(
+            "UPDATE chats SET title = 'Old', timezone = 'Asia/Karachi', quiet_start = '22:00',"
+            " quiet_end = '07:00' WHERE chat_id = ?",
+            (old,),
+        )
     async with db.transaction() as connection:
         await move_chat(connection, old, new)
     assert await subscriptions_of(db, old) == []
