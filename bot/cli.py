@@ -16,7 +16,7 @@ from bot.clock import Clock, FixedClock, SystemClock, parse_instant
 from bot.dataset import DatasetError, load_dataset_file
 from bot.logs import configure_logging
 from bot.settings import ENV_PREFIX, Settings, SettingsError, load_settings
-from storage.database import Database
+from storage.database import Database, redacted
 from storage.imports import import_dataset
 
 NO_TOKEN = f"""outagebot run needs a bot token.
@@ -43,9 +43,35 @@ def parser() -> argparse.ArgumentParser:
         prog="outagebot",
         description="What is down, where, how badly, since when, and whether it is blocked.",
     )
-    top.add_argument("--database", type=Path, help=f"SQLite file (default: {ENV_PREFIX}DATABASE)")
+    top.add_argument(
+        "--database",
+        help=f"SQLite file or postgresql:// URL (default: {ENV_PREFIX}DATABASE)",
+    )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot on Telegram (long polling)")
+    runs = commands.add_parser(
+        "run", help="run the bot on Telegram (long polling, or a webhook with --webhook)"
+    )
+    runs.add_argument(
+        "--webhook",
+        action="store_true",
+        help=f"serve Telegram's webhook instead of polling (implied by --url or {ENV_PREFIX}"
+        "WEBHOOK_URL); the secret comes from the environment only",
+    )
+    runs.add_argument(
+        "--url", help=f"public HTTPS URL for updates (default: {ENV_PREFIX}WEBHOOK_URL)"
+    )
+    runs.add_argument(
+        "--listen", help=f"address to listen on (default: {ENV_PREFIX}WEBHOOK_LISTEN, 127.0.0.1)"
+    )
+    runs.add_argument(
+        "--port", type=int, help=f"port to listen on (default: {ENV_PREFIX}WEBHOOK_PORT, 8443)"
+    )
+    runs.add_argument(
+        "--no-set-webhook",
+        dest="set_webhook",
+        action="store_false",
+        help="do not call setWebhook at start (another replica or a deploy step sets it)",
+    )
     console = commands.add_parser("console", help="chat with the bot in this terminal, offline")
     console.add_argument("--at", type=_instant, help="answer as of this instant (ISO 8601)")
     ask = commands.add_parser("ask", help='print the reply to one message, e.g. "/status X PK"')
@@ -88,12 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"outagebot: {error}", file=sys.stderr)
         return 2
-    secrets = [settings.token_value() or ""]
+    secrets = settings.secrets()
     quiet = args.command in {"console", "ask", "import", "sources"}
     configure_logging("WARNING" if quiet else settings.log_level, secrets)
     clock: Clock = FixedClock(args.at) if getattr(args, "at", None) else SystemClock()
     if args.command == "run":
-        return run(settings)
+        return run(settings, args)
     if args.command == "import":
         return asyncio.run(import_file(settings, args.file))
     if args.command == "replay":
@@ -109,18 +135,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(console(settings, clock))
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, options: argparse.Namespace | None = None) -> int:
+    """Long polling, or the webhook when one is asked for or configured.
+
+    A configured webhook URL selects webhook mode by itself, so replicas need only environment
+    variables; Telegram refuses getUpdates while a webhook is set anyway.
+    """
     if not settings.token_value():
         print(NO_TOKEN, file=sys.stderr)
         return 2
     from bot.app import build_application
+    from bot.webhook import ALLOWED_UPDATES, NO_SECRET, NO_URL, WebhookConfig, run_webhook
+
+    flags = vars(options) if options is not None else {}
+    overrides = {
+        f"webhook_{name}": flags[name]
+        for name in ("url", "listen", "port")
+        if flags.get(name) is not None
+    }
+    if overrides:
+        try:  # the flags pass the same checks as the variables they stand in for
+            settings = load_settings(database=settings.database, **overrides)
+        except SettingsError as error:
+            print(f"outagebot: {error}", file=sys.stderr)
+            return 2
+    if flags.get("webhook") or settings.webhook_url:
+        if settings.webhook_secret is None:
+            print(NO_SECRET, file=sys.stderr)
+            return 2
+        if not settings.webhook_url:
+            print(NO_URL, file=sys.stderr)
+            return 2
+        config = WebhookConfig.from_settings(settings, set_webhook=flags.get("set_webhook", True))
+        return run_webhook(build_application(settings), config)
 
     application = build_application(settings)
     logging.getLogger(__name__).info("starting long polling against %s", settings.base_url)
     application.run_polling(
         poll_interval=settings.poll_interval,
         timeout=settings.poll_timeout,
-        allowed_updates=["message", "edited_message", "callback_query", "inline_query"],
+        allowed_updates=ALLOWED_UPDATES,
     )
     return 0
 
@@ -145,7 +199,7 @@ async def import_file(settings: Settings, path: Path) -> int:
     print(
         f"{path}: imported {counts.observations} new observations, {counts.events} events, "
         f"{counts.restrictions} restrictions ({counts.timeline_steps} timeline steps), "
-        f"{counts.sources} sources into {settings.database}"
+        f"{counts.sources} sources into {redacted(settings.database)}"
     )
     return 0
 

@@ -19,6 +19,8 @@ from bot.timefmt import zone
 
 ENV_PREFIX = "OUTAGEBOT_"
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+# Telegram's rule for setWebhook's secret_token; it comes back in every webhook request's header.
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def default_database() -> Path:
@@ -41,7 +43,19 @@ class Settings(BaseSettings):
         default=TELEGRAM_BASE_URL,
         description="Bot API base URL; point it at a self-hosted Bot API server if you run one.",
     )
-    database: Path = Field(default_factory=default_database, description="SQLite file path.")
+    database: str = Field(
+        default_factory=lambda: str(default_database()),
+        description="SQLite file path (or sqlite:///file.db), or a postgresql://user@host/db URL.",
+    )
+    database_pool_size: int = Field(
+        default=10, ge=2, le=200, description="PostgreSQL connections per process."
+    )
+    leader_check_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="Replicas: how often a follower checks for a leader."
+    )
+    follow_seconds: float = Field(
+        default=5.0, gt=0, description="Replicas: how often a follower loads fresh summaries."
+    )
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), description="Comma-separated Telegram user ids allowed admin commands."
     )
@@ -82,6 +96,27 @@ class Settings(BaseSettings):
         description="Cloudflare API token that can read Radar, for a cloudflare_radar source; "
         "without it that source is skipped.",
     )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL Telegram posts updates to; setting it selects webhook mode.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret Telegram sends back with every update (X-Telegram-Bot-Api-Secret-Token)"
+        "; 1-256 characters of A-Z, a-z, 0-9, _ and -.",
+    )
+    webhook_listen: str = Field(
+        default="127.0.0.1", description="Address the webhook server listens on (0.0.0.0: all)."
+    )
+    webhook_port: int = Field(
+        default=8443, ge=0, le=65535, description="Port the webhook server listens on."
+    )
+    webhook_max_connections: int = Field(
+        default=40,
+        ge=1,
+        le=100,
+        description="Most simultaneous update requests Telegram may open (its own limit is 100).",
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -94,6 +129,16 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database_target(cls, value: object) -> object:
+        """A Path (tests, `--database`) or `~/file` becomes the file it names; URLs stay."""
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, str) and value.startswith("~"):
+            return str(Path(value).expanduser())
         return value
 
     @field_validator("log_level", mode="before")
@@ -145,8 +190,52 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_webhook_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        # Telegram delivers webhooks over HTTPS only; a reverse proxy may end TLS in front of us.
+        if not re.fullmatch(r"https://[^/?#\s]+(/[^?#\s]*)?", value):
+            raise ValueError("must be an https:// URL, e.g. https://bot.example.org/telegram")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            # the message names the rule, never the value: it is a secret
+            raise ValueError(
+                "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule); make one "
+                'with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+        return value.strip()
+
     def token_value(self) -> str | None:
         return self.token.get_secret_value() if self.token else None
+
+    def secrets(self) -> list[str]:
+        """Every configured secret, for the log scrubber: token, database password, webhook."""
+        from storage.database import password_of
+
+        found = [self.token_value(), password_of(self.database), self.webhook_secret_value()]
+        return [secret for secret in found if secret]
+
+    def webhook_secret_value(self) -> str | None:
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
 
 
 class SettingsError(Exception):
