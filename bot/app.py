@@ -19,10 +19,13 @@ from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
 from bot.i18n import _
 from bot.jobs import schedule_jobs
+from bot.leader import Leadership
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.texts import COMMANDS
 from handlers import register
+from storage.leases import lock_for
+from storage.outbox import release_claims
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,10 @@ async def open_services(application: Application) -> Services:
     services = await Services.open(data["settings"], data["catalog"], data["clock"])
     services.delivery = Delivery(application.bot, services.db, services.clock)
     services.summaries.listeners.append(queue_alerts)
+    services.leadership = Leadership(
+        lock_for(services.db), interval=services.settings.leader_check_seconds
+    )
+    await services.leadership.campaign()  # SQLite: at once; PostgreSQL: if nobody leads yet
     await connect_channel(application, services)  # channel posts, when a channel is configured
     data[SERVICES_KEY] = services
     await set_command_menu(application)
@@ -110,14 +117,33 @@ async def set_command_menu(application: Application) -> bool:
 
 
 async def _post_init(application: Application) -> None:
+    """A running bot (not a test or the console) drains the outbox, if it leads."""
     services = await open_services(application)
-    if services.delivery is not None:
-        services.delivery.start()  # only a running bot drains the outbox by itself
+    leadership, delivery = services.leadership, services.delivery
+    if leadership is None or delivery is None:
+        return
+
+    async def take_over() -> None:
+        released = await release_claims(services.db, keep=delivery.holder)
+        if released:
+            log.info("took over %d outbox rows claimed by the previous leader", released)
+        delivery.start()
+        delivery.wake.set()
+
+    leadership.elected.append(take_over)
+    leadership.deposed.append(delivery.stop)
+    if leadership.is_leader:
+        await take_over()
+    leadership.start()
 
 
 async def _post_stop(application: Application) -> None:
     services = application.bot_data.get(SERVICES_KEY)
-    if services is not None and services.delivery is not None:
+    if services is None:
+        return
+    if services.leadership is not None:
+        await services.leadership.stop()  # a graceful stop hands the work over at once
+    if services.delivery is not None:
         await services.delivery.stop()
 
 

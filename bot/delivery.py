@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -33,8 +36,8 @@ from storage.database import Database
 from storage.outbox import (
     OutboxRow,
     channel_post,
+    claim_due,
     drop_pending_for_chat,
-    due_messages,
     mark_failed,
     mark_sent,
     move_pending,
@@ -50,6 +53,11 @@ POLL_SECONDS = 1.0  # rows written by another process are seen within this
 MAX_ATTEMPTS = 6  # network errors and 5xx: give up (and keep the row as failed) after this
 
 
+def process_name() -> str:
+    """Who holds a claim: enough to find the process (host, pid) and never reused (nonce)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 class Delivery:
     def __init__(
         self,
@@ -61,8 +69,10 @@ class Delivery:
         max_attempts: int = MAX_ATTEMPTS,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        holder: str | None = None,
     ) -> None:
         self.bot = bot
+        self.holder = holder or process_name()
         self.db = db
         self.clock = clock
         self.limits = limits or SendLimits()
@@ -101,7 +111,7 @@ class Delivery:
         """Deliver everything due now, a batch at a time; return how many Telegram accepted."""
         accepted = 0
         while True:
-            rows = await due_messages(self.db, self.clock.now())
+            rows = await claim_due(self.db, self.holder, self.clock.now())
             if not rows:
                 return accepted
             done, handled = await self._deliver_batch(rows)

@@ -8,6 +8,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.channel import queue_digest
 from bot.channel_setup import CHANNEL_KEY
+from bot.leader import leader_only
 from bot.services import SERVICES_KEY, Services
 from bot.sources.jobs import schedule_sources
 from bot.timefmt import zone
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_JOB = "refresh"
 DIGEST_JOB = "digest"
+FOLLOW_JOB = "follow"
 
 
 async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -28,6 +30,16 @@ async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("refreshed %d pairs, %d transitions", report.pairs, len(report.transitions))
     if report.queued and services.delivery is not None:
         services.delivery.wake.set()  # alerts go out now, not at the next poll
+
+
+async def follow_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """On a replica that does not lead: take in the summaries the leader's refresh stored."""
+    services: Services = context.bot_data[SERVICES_KEY]
+    if services.leadership is not None and services.leadership.is_leader:
+        return  # the leader's own refresh keeps its memory current
+    changed = await services.summaries.follow()
+    if changed:
+        log.debug("took in %d summaries refreshed by the leader", changed)
 
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,10 +58,16 @@ def schedule_jobs(application: Application, services: Services) -> None:
         log.warning("no JobQueue: summaries will be computed on demand only")
         return
     queue.run_repeating(
-        refresh_job, interval=services.settings.refresh_seconds, first=0, name=REFRESH_JOB
+        leader_only(refresh_job),
+        interval=services.settings.refresh_seconds,
+        first=0,
+        name=REFRESH_JOB,
+    )
+    queue.run_repeating(
+        follow_job, interval=services.settings.follow_seconds, first=1, name=FOLLOW_JOB
     )
     channel_id = application.bot_data.get(CHANNEL_KEY)
     if channel_id is not None:
         settings = services.settings
         at = settings.digest_time.replace(tzinfo=zone(settings.digest_timezone))
-        queue.run_daily(digest_job, time=at, data=channel_id, name=DIGEST_JOB)
+        queue.run_daily(leader_only(digest_job), time=at, data=channel_id, name=DIGEST_JOB)

@@ -136,6 +136,21 @@ class Summaries:
             self._keep(row)
         return len(self.prepared)
 
+    async def follow(self) -> int:
+        """Take in what the leader's refreshes stored since the last look; how many changed.
+
+        A replica that does not lead never refreshes, so this is how its /status stays as
+        fresh as the leader's (within one follow interval).
+        """
+        newest = max((row.made_at for row in self.prepared.values()), default=None)
+        rows = await load_prepared(self.db, since=newest)
+        changed = 0
+        for row in rows:
+            if self.prepared.get((row.service, row.region)) != row:
+                self._keep(row)
+                changed += 1
+        return changed
+
     async def card(self, service: Service, region: Region, now: datetime) -> Card:
         prepared = self.prepared.get((service.key, region.code))
         english = i18n.current() == i18n.DEFAULT  # prepared cards are rendered in English

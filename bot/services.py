@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.dataset import embedded_dataset_path, load_dataset
 from bot.delivery import Delivery
 from bot.detection import Thresholds
+from bot.leader import Leadership
 from bot.outlook import Summaries
 from bot.settings import Settings
 from storage.database import Database
@@ -29,6 +30,7 @@ class Services:
     clock: Clock
     summaries: Summaries
     delivery: Delivery | None = None
+    leadership: Leadership | None = None
 
     @classmethod
     async def open(cls, settings: Settings, catalog: Catalog, clock: Clock) -> Services:
@@ -58,6 +60,8 @@ class Services:
         return cls(settings, db, catalog, clock, summaries)
 
     async def close(self) -> None:
+        if self.leadership is not None:
+            await self.leadership.stop()
         if self.delivery is not None:
             await self.delivery.stop()
         await self.db.close()

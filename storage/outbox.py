@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage.database import Connection, Database, Row
 from storage.timecodec import from_epoch, to_epoch
+
+CLAIM_HOLD = timedelta(minutes=2)  # longer than a batch takes to send at Telegram's pace
 
 _COLUMNS = (
     "id, chat_id, kind, dedup_key, text, silent, post_key, status, attempts, not_before,"
@@ -91,14 +93,36 @@ async def enqueue(
     return connection.total_changes - before
 
 
-async def due_messages(db: Database, now: datetime, limit: int = 200) -> list[OutboxRow]:
-    """Pending rows whose time has come, oldest first, a batch at a time (memory stays flat)."""
-    rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND not_before <= ?"
-        " ORDER BY id LIMIT ?",
-        (to_epoch(now), limit),
-    )
-    return [_row(row) for row in rows]
+async def claim_due(
+    db: Database, holder: str, now: datetime, *, hold: timedelta = CLAIM_HOLD, limit: int = 200
+) -> list[OutboxRow]:
+    """Claim pending rows whose time has come, oldest first, a batch at a time.
+
+    A row claimed by another live process is skipped (and on PostgreSQL, so is a row another
+    transaction is claiming right now: SKIP LOCKED), so two deliverers never hold the same row.
+    A claim lapses after `hold`, for a holder that died with nobody to release its claims.
+    """
+    async with db.transaction() as connection:
+        rows = await connection.fetchall(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+            " SELECT id FROM outbox WHERE status = 'pending' AND not_before <= ?"
+            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)"
+            f" ORDER BY id LIMIT ?{db.dialect.skip_locked})"
+            f" RETURNING {_COLUMNS}",
+            (holder, to_epoch(now + hold), to_epoch(now), holder, to_epoch(now), limit),
+        )
+    return sorted((_row(row) for row in rows), key=lambda row: row.id)
+
+
+async def release_claims(db: Database, *, keep: str) -> int:
+    """A new leader takes over: claims of every other holder end now."""
+    async with db.transaction() as connection:
+        cursor = await connection.execute(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE status = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> ?",
+            (keep,),
+        )
+        return max(cursor.rowcount, 0)
 
 
 async def next_due(db: Database) -> datetime | None:

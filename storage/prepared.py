@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from storage.database import Connection, Database
 from storage.records import PreparedSummary
@@ -35,12 +36,15 @@ async def save_prepared(connection: Connection, rows: Sequence[PreparedSummary])
     )
 
 
-async def load_prepared(db: Database, *, chunk: int = 500) -> list[PreparedSummary]:
+async def load_prepared(
+    db: Database, *, since: datetime | None = None, chunk: int = 500
+) -> list[PreparedSummary]:
     """Every stored summary, its card fetched as UTF-8 bytes, a chunk at a time.
 
     Read as text, each card with an emoji would become a four-bytes-a-character string on the
     way (10,000 cards: 175 MB at the peak for 48 MB kept); as bytes they stay compact. Chunks
-    follow the key, so neither engine holds more than one chunk of text at once.
+    follow the key, so neither engine holds more than one chunk of text at once. `since`: only
+    summaries made at or after it (a replica catching up with the leader's refreshes).
     """
     found: list[PreparedSummary] = []
     after = ("", "")
@@ -48,8 +52,9 @@ async def load_prepared(db: Database, *, chunk: int = 500) -> list[PreparedSumma
     while rows := await db.fetchall(
         f"SELECT service, region, made_at, level, rank, {card} AS card,"
         " service_line, region_line, has_data FROM summaries"
-        " WHERE service > ? OR (service = ? AND region > ?) ORDER BY service, region LIMIT ?",
-        (after[0], after[0], after[1], chunk),
+        " WHERE (service > ? OR (service = ? AND region > ?)) AND made_at >= ?"
+        " ORDER BY service, region LIMIT ?",
+        (after[0], after[0], after[1], to_epoch(since) if since else 0, chunk),
     ):
         found.extend(
             PreparedSummary(

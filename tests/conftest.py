@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from postgres import ENV_REQUIRE, PostgresServer, PostgresUnavailable, postgres_server
 from telegram.ext import Application
 
 from bot.app import build_application, close_services, open_services
@@ -17,7 +18,6 @@ from bot.clock import FixedClock
 from bot.services import Services
 from bot.settings import Settings
 from handlers.common import SERVICES_KEY
-from postgres import ENV_REQUIRE, PostgresServer, PostgresUnavailable, postgres_server
 
 # The day the tests live in: long after the March 2025 X outage, X still blocked in Pakistan.
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -15,6 +15,7 @@ from pathlib import Path
 from telegram.ext import Application, ContextTypes
 
 from bot.catalog import Catalog
+from bot.leader import leader_only
 from bot.services import SERVICES_KEY, Services
 from bot.sources import ADAPTERS, build_adapter
 from bot.sources.base import Adapter
@@ -107,12 +108,12 @@ def schedule_sources(application: Application, services: Services) -> SourcesSet
     queue = application.job_queue
     if queue is None:
         return setup
-    queue.run_once(forget_job, when=0, data=tuple(setup.adapters), name=FORGET_JOB)
+    queue.run_once(leader_only(forget_job), when=0, data=tuple(setup.adapters), name=FORGET_JOB)
     if setup.file is None:
         return setup
     for index, config in enumerate(setup.file.sources):
         queue.run_repeating(
-            source_job,
+            leader_only(source_job),
             interval=config.interval,
             first=FIRST_RUN + STAGGER * index,
             name=job_name(config.name),
