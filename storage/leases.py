@@ -75,13 +75,11 @@ class AdvisoryLock:
 
     async def held(self) -> bool:
         """Still ours: the connection that holds it still answers."""
-        import asyncpg
-
         if self._connection is None or self._connection.is_closed():
             return False
         try:
             await self._connection.fetchval("SELECT 1", timeout=self.timeout)
-        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except Exception:  # any failure (closed, reset, asyncpg's internal states) means lost
             await self._drop()
             return False
         return True

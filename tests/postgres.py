@@ -18,9 +18,11 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ENV_URL = "OUTAGEBOT_TEST_POSTGRES"
@@ -114,26 +116,37 @@ async def _migrate_template(admin_url: str) -> None:
     await database.close()
 
 
+def _run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run to completion from sync code, even inside a test whose event loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, coroutine).result()
+
+
 class PostgresServer:
     """Fresh databases on one server."""
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
-        asyncio.run(_migrate_template(admin_url))
+        _run(_migrate_template(admin_url))
 
     def fresh(self, *, migrated: bool = True) -> str:
         name = f"test_{uuid.uuid4().hex[:12]}"
         template = TEMPLATE if migrated else "template0"
-        asyncio.run(_admin(self.admin_url, f"CREATE DATABASE {name} TEMPLATE {template}"
-                           " ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"))
+        _run(_admin(self.admin_url, f"CREATE DATABASE {name} TEMPLATE {template}"
+                    " ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"))
         return database_url(self.admin_url, name)
 
     def drop(self, url: str) -> None:
         name = urlsplit(url).path.lstrip("/")
-        asyncio.run(_admin(self.admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        _run(_admin(self.admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
     def close(self) -> None:
-        asyncio.run(_admin(self.admin_url, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
+        _run(_admin(self.admin_url, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
 
 
 @contextmanager
