@@ -98,42 +98,49 @@ def _params(body: bytes, content_type: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(body.decode()).items()}
 
 
+async def store_subscribers_and_spike(db: Database, chats: list[int], now: datetime) -> None:
+    """The bundled data, `chats` subscribed to X in Pakistan, and a spike five minutes ago."""
+    from bot.catalog import default_catalog
+    from bot.dataset import embedded_dataset_path, load_dataset
+
+    catalog = default_catalog()
+    await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
+    for chat in chats:
+        await subscribe(
+            db,
+            chat,
+            kind="private",
+            title=None,
+            service="x",
+            region="PK",
+            min_level="elevated",
+            at=now,
+            limit=50,
+        )
+    readings = {
+        "observations": [
+            {
+                "service": "x",
+                "region": "pk",
+                "count": 120,
+                "source": "Test monitor",
+                "at": (now - timedelta(minutes=5)).isoformat(),
+            }
+        ]
+    }
+    await import_dataset(db, parse_dataset(json.dumps(readings), catalog))
+
+
 async def prepare(database: Path, now: datetime) -> None:
     """Subscribers and an incident opening now, refreshed so its 40 alerts wait in the outbox."""
     from bot.alerts import queue_alerts
     from bot.catalog import default_catalog
-    from bot.dataset import embedded_dataset_path, load_dataset
     from bot.outlook import Summaries
 
     db = await Database.open(database)
     try:
-        catalog = default_catalog()
-        await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
-        for chat in CHATS:
-            await subscribe(
-                db,
-                chat,
-                kind="private",
-                title=None,
-                service="x",
-                region="PK",
-                min_level="elevated",
-                at=now,
-                limit=50,
-            )
-        readings = {
-            "observations": [
-                {
-                    "service": "x",
-                    "region": "pk",
-                    "count": 120,
-                    "source": "Test monitor",
-                    "at": (now - timedelta(minutes=5)).isoformat(),
-                }
-            ]
-        }
-        await import_dataset(db, parse_dataset(json.dumps(readings), catalog))
-        summaries = Summaries(db, catalog)
+        await store_subscribers_and_spike(db, CHATS, now)
+        summaries = Summaries(db, default_catalog())
         summaries.listeners.append(queue_alerts)
         report = await summaries.refresh(now)
         assert report.queued == len(CHATS)

@@ -9,7 +9,6 @@ subscriber gets the alert exactly once, and the survivors keep answering updates
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -18,19 +17,15 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from test_kill_restart import TOKEN, FakeTelegram, wait_until
+from test_kill_restart import TOKEN, FakeTelegram, store_subscribers_and_spike, wait_until
 
-from bot.catalog import default_catalog
-from bot.dataset import embedded_dataset_path, load_dataset, parse_dataset
 from storage.database import Database
-from storage.imports import import_dataset
 from storage.outbox import status_counts
-from storage.subscriptions import subscribe
 
 SUBSCRIBERS = list(range(20_001, 20_301))  # 300 chats
 SECRET = "replica-test-secret_0123456789"
@@ -42,25 +37,7 @@ async def prepare(url: str, now: datetime) -> None:
     """Subscribers and a spike stored; no refresh yet: the leader's own refresh opens it."""
     db = await Database.open(url)
     try:
-        catalog = default_catalog()
-        await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
-        for chat in SUBSCRIBERS:
-            await subscribe(
-                db, chat, kind="private", title=None, service="x", region="PK",
-                min_level="elevated", at=now, limit=50,
-            )
-        spike = {
-            "observations": [
-                {
-                    "service": "x",
-                    "region": "pk",
-                    "count": 120,
-                    "source": "Test monitor",
-                    "at": (now - timedelta(minutes=5)).isoformat(),
-                }
-            ]
-        }
-        await import_dataset(db, parse_dataset(json.dumps(spike), catalog))
+        await store_subscribers_and_spike(db, SUBSCRIBERS, now)
     finally:
         await db.close()
 
