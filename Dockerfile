@@ -1,5 +1,7 @@
 # outagebot: `docker build -t outagebot .` then
-# `docker run -e OUTAGEBOT_TOKEN=… -v outagebot-data:/data outagebot`
+# `docker run -e OUTAGEBOT_TOKEN=… -v outagebot-data:/data outagebot` (long polling, SQLite), or
+# with OUTAGEBOT_WEBHOOK_URL/SECRET, OUTAGEBOT_WEBHOOK_LISTEN=0.0.0.0 and a postgresql:// database
+# as one of several replicas (docs/deploy.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,4 +20,5 @@ RUN pip install --no-cache-dir . \
 
 USER outagebot
 VOLUME ["/data"]
+EXPOSE 8443
 CMD ["outagebot", "run"]
