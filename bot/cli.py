@@ -103,6 +103,18 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--file", type=Path, help=f"sources file (default: {ENV_PREFIX}SOURCES_FILE)"
     )
+    migrate = commands.add_parser(
+        "migrate-data",
+        help="copy every table into another database (e.g. SQLite to PostgreSQL), then verify;"
+        " rerun to resume",
+    )
+    migrate.add_argument("source", help="SQLite file, sqlite:///… or postgresql://… to copy from")
+    migrate.add_argument(
+        "target", help="database to copy into: a new, empty one, or an interrupted copy"
+    )
+    migrate.add_argument(
+        "--batch", type=int, help="rows copied per transaction and checkpoint (default 5000)"
+    )
     return top
 
 
@@ -128,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.sources.check import check_sources
 
         return asyncio.run(check_sources(settings, args.file))
+    if args.command == "migrate-data":
+        from bot.migrate_data import migrate_data
+
+        return migrate_data(args.source, args.target, batch=args.batch)
     from bot.console import ask, console
 
     if args.command == "ask":
