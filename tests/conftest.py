@@ -81,6 +81,22 @@ def _target(
         postgres.drop(url)
 
 
+@pytest.fixture
+def postgres_databases(postgres: PostgresServer | None) -> Iterator[Callable[..., str]]:
+    """Make fresh PostgreSQL databases (empty unless migrated=True), all dropped afterwards."""
+    if postgres is None:
+        pytest.skip("no PostgreSQL server (set OUTAGEBOT_TEST_POSTGRES or install postgresql)")
+    made: list[str] = []
+
+    def make(*, migrated: bool = False) -> str:
+        made.append(postgres.fresh(migrated=migrated))
+        return made[-1]
+
+    yield make
+    for url in made:
+        postgres.drop(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_target(
     request: pytest.FixtureRequest, database_path: Path, postgres: PostgresServer | None

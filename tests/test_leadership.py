@@ -23,13 +23,9 @@ async def db(database_target):
 
 
 @pytest.fixture
-def pg_url(postgres):
+def pg_url(postgres_databases):
     """Leadership is shared only on PostgreSQL."""
-    if postgres is None:
-        pytest.skip("no PostgreSQL server")
-    url = postgres.fresh()
-    yield url
-    postgres.drop(url)
+    return postgres_databases(migrated=True)
 
 
 async def queue(db: Database, count: int) -> None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from postgres import PostgresServer
 
 import storage.transfer as transfer
 from bot.catalog import default_catalog
@@ -48,26 +47,14 @@ MAY_BE_EMPTY = {"dirty_pairs"}
 
 
 @pytest.fixture
-def pg_url(postgres: PostgresServer | None) -> Iterator[str]:
+def pg_url(postgres_databases: Callable[..., str]) -> str:
     """A new PostgreSQL database with nothing in it, not even the schema."""
-    if postgres is None:
-        pytest.skip("no PostgreSQL server (set OUTAGEBOT_TEST_POSTGRES or install postgresql)")
-    url = postgres.fresh(migrated=False)
-    try:
-        yield url
-    finally:
-        postgres.drop(url)
+    return postgres_databases()
 
 
 @pytest.fixture
-def other_pg_url(postgres: PostgresServer | None) -> Iterator[str]:
-    if postgres is None:
-        pytest.skip("no PostgreSQL server (set OUTAGEBOT_TEST_POSTGRES or install postgresql)")
-    url = postgres.fresh(migrated=False)
-    try:
-        yield url
-    finally:
-        postgres.drop(url)
+def other_pg_url(postgres_databases: Callable[..., str]) -> str:
+    return postgres_databases()
 
 
 @pytest.fixture
