@@ -88,7 +88,7 @@ def status_update(api: InProcessBotAPI, user_id: int = AYESHA) -> dict[str, Any]
 
 @asynccontextmanager
 async def serving(
-    database_path: Path, api: InProcessBotAPI | None = None, **options: Any
+    database_path: Path | str, api: InProcessBotAPI | None = None, **options: Any
 ) -> AsyncIterator[Webhook]:
     clock = FixedClock(TODAY)
     api = api or InProcessBotAPI(clock=lambda: clock.now().timestamp())
@@ -119,8 +119,9 @@ async def serving(
 
 
 @pytest.fixture
-async def webhook(database_path: Path) -> AsyncIterator[Webhook]:
-    async with serving(database_path) as running:
+async def webhook(database_target: str) -> AsyncIterator[Webhook]:
+    """A webhook server on each engine: replicas serve updates on PostgreSQL."""
+    async with serving(database_target) as running:
         yield running
 
 
@@ -293,9 +294,9 @@ class HeldBotAPI(InProcessBotAPI):
         return await super().do_request(url, method, *args, **kwargs)
 
 
-async def test_shutdown_finishes_the_update_in_flight_and_refuses_new_ones(database_path):
+async def test_shutdown_finishes_the_update_in_flight_and_refuses_new_ones(database_target):
     api = HeldBotAPI(clock=lambda: TODAY.timestamp())
-    async with serving(database_path, api) as webhook:
+    async with serving(database_target, api) as webhook:
         in_flight = asyncio.create_task(webhook.post(status_update(api, AYESHA)))
         await asyncio.wait_for(api.sending.wait(), timeout=DEADLINE)
 
