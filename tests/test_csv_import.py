@@ -30,11 +30,11 @@ def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
     return path
 
 
-def import_file(database: Path, path: Path) -> int:
+def import_file(database: str, path: Path) -> int:
     return main(["--database", str(database), "import", str(path)])
 
 
-def observations_in(database: Path) -> int:
+def observations_in(database: str) -> int:
     async def count() -> int:
         db = await Database.open(database)
         try:
@@ -45,13 +45,13 @@ def observations_in(database: Path) -> int:
     return asyncio.run(count())
 
 
-def test_a_good_csv_imports_and_a_second_import_adds_nothing(tmp_path, database_path, capsys):
+def test_a_good_csv_imports_and_a_second_import_adds_nothing(tmp_path, database_target, capsys):
     path = write(tmp_path, GOOD)
-    assert import_file(database_path, path) == 0
+    assert import_file(database_target, path) == 0
     assert "imported 3 new observations" in capsys.readouterr().out
-    assert import_file(database_path, path) == 0
+    assert import_file(database_target, path) == 0
     assert "imported 0 new observations" in capsys.readouterr().out
-    assert observations_in(database_path) == 3
+    assert observations_in(database_target) == 3
 
 
 def test_csv_values_resolve_like_json_and_keep_quoted_commas():
@@ -64,9 +64,9 @@ def test_csv_values_resolve_like_json_and_keep_quoted_commas():
     assert [row.precision for row in rows] == ["minute", "day", "minute"]
 
 
-def test_a_bad_count_on_line_4_is_located_and_nothing_is_stored(tmp_path, database_path, capsys):
-    assert import_file(database_path, write(tmp_path, GOOD)) == 0
-    before = observations_in(database_path)
+def test_a_bad_count_on_line_4_is_located_and_nothing_is_stored(tmp_path, database_target, capsys):
+    assert import_file(database_target, write(tmp_path, GOOD)) == 0
+    before = observations_in(database_target)
     bad = (
         "service,region,at,count,source\n"
         "x,pk,2025-03-11T10:00:00Z,12,New monitor\n"
@@ -74,25 +74,25 @@ def test_a_bad_count_on_line_4_is_located_and_nothing_is_stored(tmp_path, databa
         "x,pk,2025-03-11T10:30:00Z,lots,New monitor\n"
         "x,pk,2025-03-11T10:45:00Z,14,New monitor\n"
     )
-    assert import_file(database_path, write(tmp_path, bad, "bad.csv")) == 1
+    assert import_file(database_target, write(tmp_path, bad, "bad.csv")) == 1
     err = capsys.readouterr().err
     assert "nothing imported, 1 problem:" in err
     assert "line 4, column count: Input should be a valid integer" in err
-    assert observations_in(database_path) == before
+    assert observations_in(database_target) == before
 
 
-def test_an_unknown_region_gets_a_did_you_mean(tmp_path, database_path, capsys):
+def test_an_unknown_region_gets_a_did_you_mean(tmp_path, database_target, capsys):
     text = "service,region,at,count,source\nx,Pakistn,2025-03-10T10:00:00Z,5,Monitor\n"
-    assert import_file(database_path, write(tmp_path, text)) == 1
+    assert import_file(database_target, write(tmp_path, text)) == 1
     err = capsys.readouterr().err
     assert "line 2, column region: unknown region 'Pakistn' (did you mean Pakistan?)" in err
 
 
-def test_a_missing_header_column_is_named(tmp_path, database_path, capsys):
+def test_a_missing_header_column_is_named(tmp_path, database_target, capsys):
     text = "service,region,at,source\nx,pk,2025-03-10T10:00:00Z,Monitor\n"
-    assert import_file(database_path, write(tmp_path, text)) == 1
+    assert import_file(database_target, write(tmp_path, text)) == 1
     assert "line 1: missing column count" in capsys.readouterr().err
-    assert observations_in(database_path) == 0
+    assert observations_in(database_target) == 0
 
 
 def test_an_unknown_header_column_is_named():
@@ -129,7 +129,7 @@ def test_an_empty_or_malformed_csv_says_what_is_wrong():
         parse_csv_dataset('service,region,at,count,source\nx,"pk"z,a,1,b\n', default_catalog())
 
 
-def test_files_not_ending_in_csv_are_still_read_as_json(tmp_path, database_path, capsys):
+def test_files_not_ending_in_csv_are_still_read_as_json(tmp_path, database_target, capsys):
     path = write(tmp_path, GOOD, "data.txt")
-    assert import_file(database_path, path) == 1
+    assert import_file(database_target, path) == 1
     assert "line 1, column 1" in capsys.readouterr().err  # a JSON syntax error

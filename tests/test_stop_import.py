@@ -57,11 +57,11 @@ def write(tmp_path: Path, text: str, name: str = "stop.csv") -> Path:
     return path
 
 
-def import_file(database: Path, path: Path) -> int:
+def import_file(database: str, path: Path) -> int:
     return main(["--database", str(database), "import", str(path)])
 
 
-def stored(database: Path, *regions: str) -> list[Restriction]:
+def stored(database: str, *regions: str) -> list[Restriction]:
     async def read() -> list[Restriction]:
         db = await Database.open(database)
         try:
@@ -72,7 +72,7 @@ def stored(database: Path, *regions: str) -> list[Restriction]:
     return asyncio.run(read())
 
 
-def count_in(database: Path) -> int:
+def count_in(database: str) -> int:
     async def count() -> int:
         db = await Database.open(database)
         try:
@@ -84,12 +84,12 @@ def count_in(database: Path) -> int:
 
 
 def test_stop_rows_become_restrictions_and_a_second_import_adds_nothing(
-    tmp_path, database_path, capsys
+    tmp_path, database_target, capsys
 ):
     path = write(tmp_path, STOP)
-    assert import_file(database_path, path) == 0
+    assert import_file(database_target, path) == 0
     assert "4 restrictions" in capsys.readouterr().out
-    rows = {(r.region, r.service): r for r in stored(database_path, "PK", "IR", "RU")}
+    rows = {(r.region, r.service): r for r in stored(database_target, "PK", "IR", "RU")}
     assert {key: (r.kind, r.status) for key, r in rows.items()} == {
         ("PK", "x"): ("block", "active"),
         ("PK", "facebook"): ("block", "active"),
@@ -101,24 +101,24 @@ def test_stop_rows_become_restrictions_and_a_second_import_adds_nothing(
     assert rows["IR", "internet"].end == PartialDate(2022, 10, 7)
     assert rows["PK", "x"].sources == ("Access Now STOP",)
 
-    assert import_file(database_path, path) == 0
+    assert import_file(database_target, path) == 0
     assert "0 restrictions (0 timeline steps), 0 sources" in capsys.readouterr().out
-    assert count_in(database_path) == 4
+    assert count_in(database_target) == 4
 
 
 def test_an_unknown_country_names_line_and_column_and_changes_nothing(
-    tmp_path, database_path, capsys
+    tmp_path, database_target, capsys
 ):
-    assert import_file(database_path, write(tmp_path, STOP)) == 0
-    before = stored(database_path, "PK", "IR", "RU")
+    assert import_file(database_target, write(tmp_path, STOP)) == 0
+    before = stored(database_target, "PK", "IR", "RU")
     bad = STOP.replace("9/21/2022,Iran (Islamic Republic of)", "9/21/2022,Pakistn").replace(
         "Ended,5/17/2021", "Ended,5/17/2022"
     )
-    assert import_file(database_path, write(tmp_path, bad, "bad.csv")) == 1
+    assert import_file(database_target, write(tmp_path, bad, "bad.csv")) == 1
     err = capsys.readouterr().err
     assert "nothing imported, 1 problem:" in err
     assert "line 3, column country: unknown region 'Pakistn' (did you mean Pakistan?)" in err
-    assert stored(database_path, "PK", "IR", "RU") == before
+    assert stored(database_target, "PK", "IR", "RU") == before
 
 
 def test_the_record_keeps_who_said_what_side_by_side():
