@@ -177,7 +177,7 @@ async def test_an_import_failing_inside_the_transaction_leaves_no_trace(database
             dataset,
             observations=(dataset.observations[0], replace(dataset.observations[1], count=-1)),
         )
-        with pytest.raises(Exception, match="(?i)check constraint"):
+        with pytest.raises(Exception, match=r"(?i)check constraint"):
             await import_dataset(db, broken)
         assert await count_observations(db) == 0
         assert await count_restrictions(db) == 0

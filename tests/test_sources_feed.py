@@ -250,8 +250,8 @@ def api():
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "feed.sqlite3")
+async def db(database_target):
+    database = await Database.open(database_target)
     yield database
     await database.close()
 

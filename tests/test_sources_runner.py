@@ -62,8 +62,8 @@ def serve_statuspage(api: FakeAPI) -> None:
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "sources.sqlite3")
+async def db(database_target):
+    database = await Database.open(database_target)
     yield database
     await database.close()
 
