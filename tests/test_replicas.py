@@ -144,6 +144,7 @@ async def test_killing_the_leader_mid_fan_out_hands_over_and_alerts_each_subscri
         survivors = [r for r in replicas if r is not leader]
         assert wait_until(lambda: any(r.leads() for r in survivors), TAKEOVER_BOUND), logs()
         takeover = time.monotonic() - killed_at
+        print(f"takeover {takeover:.2f} s")
         delivered = wait_until(lambda: set(fake.accepted) >= set(SUBSCRIBERS), timeout=120)
         assert delivered, f"{len(set(fake.accepted) & set(SUBSCRIBERS))} of 300\n{logs()}"
         time.sleep(1.0)  # anything sent twice would arrive now
