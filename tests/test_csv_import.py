@@ -133,3 +133,30 @@ def test_files_not_ending_in_csv_are_still_read_as_json(tmp_path, database_targe
     path = write(tmp_path, GOOD, "data.txt")
     assert import_file(database_target, path) == 1
     assert "line 1, column 1" in capsys.readouterr().err  # a JSON syntax error
+
+
+def test_optional_cells_may_be_empty_and_are_checked_when_filled():
+    text = (
+        "service,region,at,count,source,url,baseline\n"
+        "x,pk,2025-03-10T10:00:00Z,5,Monitor,,\n"
+        "x,pk,2025-03-10T10:15:00Z, 6 ,Monitor , https://example.org/ ,7.5\n"
+    )
+    first, second = parse_csv_dataset(text, default_catalog()).observations
+    assert (first.url, first.baseline) == (None, None)
+    assert (second.count, second.source, second.url, second.baseline) == (
+        6,
+        "Monitor",
+        "https://example.org/",
+        7.5,
+    )
+    bad = text + "x,pk,2025-03-10T10:30:00Z,7,  ,,-2\nx,pk\ntwiter,pk,2025-03-10,8,M,,lots\n"
+    with pytest.raises(DatasetError) as raised:
+        parse_csv_dataset(bad, default_catalog())
+    assert raised.value.problems == [
+        "line 4, column source: must not be blank",
+        "line 4, column baseline: Input should be greater than or equal to 0",
+        "line 5: 2 values for 7 columns (service, region, at, count, source, url, baseline)",
+        "line 6, column baseline: Input should be a valid number, unable to parse string as a "
+        "number",
+        "line 6, column service: unknown service 'twiter' (did you mean X?)",
+    ]

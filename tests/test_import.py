@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from storage.database import Database
 from storage.events import count_events
 from storage.imports import import_dataset
 from storage.observations import count_observations
+from storage.records import Observation
 from storage.restrictions import count_restrictions
 
 GOOD = {
@@ -200,4 +202,47 @@ def test_dataset_errors_list_every_problem_not_just_the_first():
     assert [p.split(":")[0] for p in raised.value.problems] == [
         "events[0].region",
         "restrictions[0].service[0]",
+    ]
+
+
+def test_every_observation_field_lands_in_its_place():
+    """Records are built positionally on the fast path: each field must reach its own slot."""
+    row = {
+        "service": " twitter ",
+        "region": "pk",
+        "at": "2025-03-10",
+        "count": 10800,
+        "source": " Downdetector via Dawn ",
+        "url": "https://www.dawn.com/",
+        "qualifier": "at_least",
+        "note": "shortly before 14:00 GMT",
+        "baseline": 12.5,
+    }
+    dataset = parse_dataset(json.dumps({"observations": [row]}), default_catalog())
+    (observation,) = dataset.observations
+    assert observation == Observation(
+        service="x",
+        region="PK",
+        at=datetime(2025, 3, 10, tzinfo=UTC),
+        count=10800,
+        source="Downdetector via Dawn",
+        url="https://www.dawn.com/",
+        qualifier="at_least",
+        precision="day",
+        note="shortly before 14:00 GMT",
+        baseline=12.5,
+    )
+
+
+def test_a_bad_time_and_a_bad_count_are_reported_together():
+    data = json.loads(json.dumps(GOOD))
+    data["observations"][0].update(at="2025-03-10T15:02:00", count=-1, source="  ")
+    data["observations"][1].update(at="yesterday")
+    with pytest.raises(DatasetError) as raised:
+        parse_dataset(json.dumps(data), default_catalog())
+    assert raised.value.problems == [
+        "observations[0].at: needs a UTC offset, e.g. 2025-03-10T15:02:00+05:00 or ...Z",
+        "observations[0].count: Input should be greater than or equal to 0",
+        "observations[0].source: must not be blank",
+        "observations[1].at: Invalid isoformat string: 'yesterday'",
     ]

@@ -10,7 +10,7 @@ import pytest
 from bot.catalog import default_catalog
 from bot.cli import main
 from bot.dataset import DatasetError, load_dataset_file
-from bot.stop_import import parse_stop_csv
+from bot.stop_import import is_stop_file, parse_stop_csv
 from storage.database import Database
 from storage.imports import import_dataset
 from storage.records import PartialDate, Restriction
@@ -222,6 +222,16 @@ def test_plain_observation_csv_still_imports_as_observations(tmp_path):
     stop = load_dataset_file(write(tmp_path, STOP), default_catalog())
     assert len(stop.restrictions) == 4
     assert not stop.observations
+
+
+def test_a_stop_file_is_told_by_its_header_even_with_a_broken_row_below(tmp_path):
+    """Only the header decides the reader, so STOP's own reader names the broken row."""
+    broken = write(tmp_path, "\ufeff\n" + "\n".join([HEADER, BLOCK, 'Actual,"2/17/2024"x']))
+    assert is_stop_file(broken)
+    with pytest.raises(DatasetError) as raised:
+        load_dataset_file(broken, default_catalog())
+    assert raised.value.problems[0].startswith("line 4: ")
+    assert not is_stop_file(write(tmp_path, "service,region,at,count,source\n", "counts.csv"))
 
 
 async def test_status_shows_the_stop_restriction_with_its_source(bot_harness):
