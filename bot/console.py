@@ -30,6 +30,10 @@ async def offline_bot(
     await application.initialize()
     try:
         services = await open_services(application)
+        if services.leadership is not None:
+            # No scheduled work runs here: a console beside `outagebot run` must not hold the
+            # lead and leave that bot's alerts and refreshes waiting until the console exits.
+            await services.leadership.stop()
         # No JobQueue runs here: one refresh at the real present prepares cards and incidents.
         await services.summaries.refresh_safely(SystemClock().now())
         yield application, api

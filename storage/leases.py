@@ -5,15 +5,20 @@ it the moment that connection ends, so a leader killed with SIGKILL frees it at 
 closes), and a leader whose machine vanished frees it once the server's TCP keepalives give up
 on it (about ten seconds with the settings below). No clocks are compared between machines.
 
-SQLite serves one process, which always leads.
+On SQLite the lock is an exclusive `flock` on a file beside the database: a second `outagebot run`
+on the same file answers updates but leaves the scheduled work to the first (so nobody is alerted
+twice), and takes it over the moment the first exits, however it exits (the kernel drops a dead
+process's locks).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from typing import Any, Protocol
 
-from storage.database import Database, PostgresDatabase
+from storage.database import Database, PostgresDatabase, SqliteDatabase
 
 LEADER_LOCK = 0x6F75_7461_6765_01  # any fixed number, distinct from the migration lock
 # The server notices a silent peer after idle + interval * count seconds and ends its session.
@@ -34,7 +39,7 @@ class Lock(Protocol):
 
 
 class SoleLock:
-    """One process on one SQLite file: nobody to share the work with."""
+    """An in-memory database: only this process can see it, so it always leads."""
 
     async def try_acquire(self) -> bool:
         return True
@@ -44,6 +49,38 @@ class SoleLock:
 
     async def release(self) -> None:
         return None
+
+
+class FileLock:
+    """flock(LOCK_EX | LOCK_NB) on `path`, held while its file stays open.
+
+    flock rather than fcntl's record locks: a record lock is the process's, so a second
+    connection in the same process would silently share it; an flock belongs to one open file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    async def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    async def held(self) -> bool:
+        return self._fd is not None
+
+    async def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor of the open file drops its lock
 
 
 class AdvisoryLock:
@@ -100,6 +137,8 @@ class AdvisoryLock:
 def lock_for(db: Database) -> Lock:
     if isinstance(db, PostgresDatabase):
         return AdvisoryLock(db.url)
+    if isinstance(db, SqliteDatabase) and db.path != ":memory:":
+        return FileLock(f"{db.path}.leader")
     return SoleLock()
 
 

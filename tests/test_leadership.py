@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.leader import Leadership
 from storage.database import Database
-from storage.leases import AdvisoryLock, SoleLock, leader_backend, lock_for
+from storage.leases import AdvisoryLock, FileLock, SoleLock, leader_backend, lock_for
 from storage.outbox import NewMessage, claim_due, enqueue, release_claims
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -48,8 +52,8 @@ async def campaign_until_elected(leadership: Leadership, *, within: float) -> bo
     return True
 
 
-async def test_a_single_sqlite_process_always_leads(database_path):
-    db = await Database.open(database_path)
+async def test_an_in_memory_database_always_leads():
+    db = await Database.open(":memory:")
     try:
         assert isinstance(lock_for(db), SoleLock)
         leadership = Leadership(lock_for(db))
@@ -57,6 +61,61 @@ async def test_a_single_sqlite_process_always_leads(database_path):
         await leadership.stop()
     finally:
         await db.close()
+
+
+async def test_two_runs_on_one_sqlite_file_share_the_work_and_hand_it_over(database_path):
+    first_db, second_db = await Database.open(database_path), await Database.open(database_path)
+    first, second = Leadership(lock_for(first_db)), Leadership(lock_for(second_db))
+    try:
+        assert isinstance(first.lock, FileLock)
+        assert await first.campaign() is True
+        assert await second.campaign() is False  # the first one does the scheduled work
+        assert await first.campaign() is True  # and keeps it
+        await first.stop()  # a stop (or death: the kernel drops its locks) frees it at once
+        assert await second.campaign() is True
+    finally:
+        await second.stop()
+        await first_db.close()
+        await second_db.close()
+
+
+def test_a_killed_sqlite_leader_is_replaced_at_once(database_path, tmp_path):
+    """The lock is the kernel's: a process killed with SIGKILL holds nothing."""
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, pathlib, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "pathlib.Path(sys.argv[2]).touch()\n"
+            "time.sleep(60)\n",
+            f"{database_path}.leader",
+            str(ready),
+        ]
+    )
+    try:
+        while not ready.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+
+        async def campaign() -> bool:
+            db = await Database.open(database_path)
+            leadership = Leadership(lock_for(db))
+            try:
+                return await leadership.campaign()
+            finally:
+                await leadership.stop()
+                await db.close()
+
+        assert asyncio.run(campaign()) is False
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert asyncio.run(campaign()) is True
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 async def test_one_of_two_replicas_leads_and_the_other_takes_over_when_it_dies(pg_url):
