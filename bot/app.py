@@ -18,7 +18,7 @@ from bot.channel_setup import connect_channel
 from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
 from bot.i18n import _
-from bot.jobs import schedule_jobs
+from bot.jobs import refresh_soon, schedule_jobs
 from bot.leader import Leadership
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
@@ -129,6 +129,8 @@ async def _post_init(application: Application) -> None:
             log.info("took over %d outbox rows claimed by the previous leader", released)
         delivery.start()
         delivery.wake.set()
+        # Now, not at the next tick: cards, incidents and alerts that waited for a leader.
+        refresh_soon(application)
 
     leadership.elected.append(take_over)
     leadership.deposed.append(delivery.stop)

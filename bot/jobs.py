@@ -12,6 +12,7 @@ from bot.leader import leader_only
 from bot.services import SERVICES_KEY, Services
 from bot.sources.jobs import schedule_sources
 from bot.timefmt import zone
+from handlers.language import CHOSEN_KEY
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def follow_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """On a replica that does not lead: take in the summaries the leader's refresh stored."""
     services: Services = context.bot_data[SERVICES_KEY]
+    # Every replica: a /language choice made through another replica is read again from here on.
+    context.bot_data.pop(CHOSEN_KEY, None)
     if services.leadership is not None and services.leadership.is_leader:
         return  # the leader's own refresh keeps its memory current
     changed = await services.summaries.follow()
@@ -51,16 +54,31 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         services.delivery.wake.set()
 
 
+def refresh_soon(application: Application) -> None:
+    """One refresh as soon as the JobQueue runs: at start it is not running yet, so the job must
+    not count as missed however long the rest of the start takes (misfire_grace_time None)."""
+    if application.job_queue is not None:
+        application.job_queue.run_once(
+            leader_only(refresh_job),
+            when=0,
+            name=f"{REFRESH_JOB} on taking the lead",
+            job_kwargs={"misfire_grace_time": None},
+        )
+
+
 def schedule_jobs(application: Application, services: Services) -> None:
     schedule_sources(application, services)  # one job per outside source, if a file lists any
     queue = application.job_queue
     if queue is None:  # PTB installed without its job-queue extra
         log.warning("no JobQueue: summaries will be computed on demand only")
         return
+    # Not first=0: the scheduler starts after post_init, and an interval trigger whose start
+    # has passed by then skips to the next interval. A new leader asks for one at once instead
+    # (`refresh_soon`, from `bot.app`), at start and at every takeover.
     queue.run_repeating(
         leader_only(refresh_job),
         interval=services.settings.refresh_seconds,
-        first=0,
+        first=services.settings.refresh_seconds,
         name=REFRESH_JOB,
     )
     queue.run_repeating(

@@ -8,6 +8,7 @@ pairs with a live incident (time alone can resolve them), and a few summaries a 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -127,6 +128,9 @@ class Summaries:
         self.live: set[Pair] = set()
         self.health = RefreshHealth()
         self.listeners: list[Listener] = []
+        # One refresh at a time: two would read the same previous incident and both queue its
+        # alert (the scheduled tick and a new leader's immediate refresh can meet).
+        self._refreshing = asyncio.Lock()
 
     # ------------------------------------------------------------------ reading
 
@@ -281,7 +285,8 @@ class Summaries:
     async def refresh_safely(self, now: datetime) -> RefreshReport | None:
         """One refresh; a failure keeps the last good summaries and is retried next run."""
         try:
-            report = await self.refresh(now)
+            async with self._refreshing:
+                report = await self.refresh(now)
         except Exception as error:
             log.exception("refresh failed; keeping the last good summaries")
             self.health.last_error = f"{type(error).__name__}: {error}"

@@ -19,7 +19,8 @@ async def set_reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if user is None:
         i18n.set_language(i18n.DEFAULT)
         return
-    # Read once per person per process: this runs before every update, /status included.
+    # Read once per person until the next follow tick empties this (bot.jobs.follow_job): this
+    # runs before every update, /status included, and a choice may be made on another replica.
     known: dict[int, str | None] = context.bot_data.setdefault(CHOSEN_KEY, {})
     if user.id not in known:
         known[user.id] = await chosen_language(services(context).db, user.id)

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from bot import i18n
 from bot.dataset import parse_dataset
 from bot.i18n import FSI, PDI
+from bot.jobs import FOLLOW_JOB
 from bot.texts import COMMANDS, help_text
 from storage.imports import import_dataset
 
@@ -276,3 +277,16 @@ def test_urdu_numbers_and_dates_come_from_the_locale():
         assert i18n.region_name("PK", "Pakistan") == "پاکستان"
         assert i18n.ngettext("{count} report", "{count} reports", 2) == "{count} رپورٹس"
     assert i18n.day(datetime(2025, 3, 10).date()) == "Mon 10 Mar 2025"
+
+
+async def test_a_language_chosen_on_one_replica_reaches_the_others_at_their_next_follow_tick(
+    make_harness,
+):
+    """Replicas share the database, not their memory: each re-reads choices every few seconds."""
+    async for first in make_harness():
+        async for second in make_harness():
+            assert "Examples:" in (await second.send("/help")).plain  # second now knows "none"
+            await first.send("/language ur")
+            [follow] = second.application.job_queue.get_jobs_by_name(FOLLOW_JOB)
+            await follow.run(second.application)
+            assert "مثالیں" in (await second.send("/help")).plain

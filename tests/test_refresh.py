@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -252,3 +253,22 @@ async def test_replay_prints_the_outage_unfolding(tmp_path):
     assert changes >= 6
     assert max(waits) == 5.0  # a 6-hour gap at 600× is 38 s, capped at --max-wait
     assert round(waits[1], 1) == 0.6  # 15:02 → 15:08 is 360 s, at 600× 0.6 s
+
+
+async def test_a_starting_bot_prepares_cards_at_once_not_one_interval_later(bot_harness):
+    """The leader's first refresh runs as the JobQueue starts (the interval is a minute)."""
+    application = bot_harness.application
+    refreshed = asyncio.Event()
+
+    async def note_refresh(connection, batch) -> int:
+        refreshed.set()
+        return 0
+
+    bot_harness.services.summaries.listeners.append(note_refresh)
+    await application.post_init(application)  # as `outagebot run` does: this replica leads
+    await application.start()
+    try:
+        await asyncio.wait_for(refreshed.wait(), timeout=10)
+    finally:
+        await application.stop()
+    assert "Updated" in (await bot_harness.send("/status X Pakistan")).plain
