@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.catalog import default_catalog
 from bot.clock import Clock, FixedClock, SystemClock, parse_instant
 from bot.dataset import DatasetError, load_dataset_file
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 from bot.settings import ENV_PREFIX, Settings, SettingsError, load_settings
-from storage.database import Database, redacted
+from storage.database import Database, DatabaseUnavailable, redacted
 from storage.imports import import_dataset
 
 NO_TOKEN = f"""outagebot run needs a bot token.
@@ -27,6 +29,9 @@ NO_TOKEN = f"""outagebot run needs a bot token.
 
 To try the bot without Telegram: outagebot console
 """
+REFUSED_TOKEN = (
+    f"the Bot API refused the token in {ENV_PREFIX}TOKEN; check it with @BotFather (/mybots)"
+)
 
 
 def _instant(text: str) -> datetime:
@@ -130,6 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet = args.command in {"console", "ask", "import", "sources"}
     configure_logging("WARNING" if quiet else settings.log_level, secrets)
     clock: Clock = FixedClock(args.at) if getattr(args, "at", None) else SystemClock()
+    try:
+        return _command(args, settings, clock)
+    except DatabaseUnavailable as error:
+        print(f"outagebot: {error}", file=sys.stderr)  # the password is already masked
+        return 1
+    except InvalidToken:
+        print(f"outagebot: {REFUSED_TOKEN}", file=sys.stderr)
+        return 2
+    except NetworkError as error:  # only a start-up failure gets this far; PTB retries the rest
+        why = redact(str(error), secrets)
+        print(f"outagebot: cannot reach the Bot API at {settings.base_url}: {why}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     if args.command == "run":
         return run(settings, args)
     if args.command == "import":

@@ -30,11 +30,23 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return TOKEN_SHAPE.sub(MASK, text)
 
 
+def without_bootstrap_traceback(record: logging.LogRecord) -> bool:
+    """PTB logs a failed start (getMe unreachable, token refused) with a sixty-line traceback
+    and then raises; the command line answers that with one sentence, so the traceback only
+    buries it. Kept at DEBUG, where someone is looking for it."""
+    bootstrap = record.name.startswith("telegram.ext") and "Bootstrap" in record.getMessage()
+    if bootstrap and logging.getLogger().level > logging.DEBUG:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
+    handler.addFilter(without_bootstrap_traceback)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

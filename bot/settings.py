@@ -228,10 +228,16 @@ class Settings(BaseSettings):
         return self.token.get_secret_value() if self.token else None
 
     def secrets(self) -> list[str]:
-        """Every configured secret, for the log scrubber: token, database password, webhook."""
+        """Every configured secret, for the log scrubber: token, database password, webhook
+        secret, and the Cloudflare token (an HTTP error from Radar may echo its header)."""
         from storage.database import password_of
 
-        found = [self.token_value(), password_of(self.database), self.webhook_secret_value()]
+        found = [
+            self.token_value(),
+            password_of(self.database),
+            self.webhook_secret_value(),
+            self.cloudflare_token.get_secret_value() if self.cloudflare_token else None,
+        ]
         return [secret for secret in found if secret]
 
     def webhook_secret_value(self) -> str | None:

@@ -122,6 +122,18 @@ def password_of(target: str | Path) -> str | None:
     return urlsplit(str(target)).password if is_postgres(target) else None
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be opened at all: a message for the person starting the bot."""
+
+
+def _unavailable(target: str | Path, error: BaseException) -> DatabaseUnavailable:
+    why = str(error) or type(error).__name__
+    password = password_of(target)
+    if password:
+        why = why.replace(password, "***")
+    return DatabaseUnavailable(f"cannot open the database {redacted(target)}: {why}")
+
+
 class Database(ABC):
     """One of the two engines; storage functions take it and never ask which."""
 
@@ -135,8 +147,27 @@ class Database(ABC):
         Either way the schema is brought up to date before the database is handed out.
         """
         if is_postgres(target):
-            return await PostgresDatabase.connect(str(target), pool_size=pool_size)
-        return await SqliteDatabase.connect(sqlite_path(target))
+            import asyncpg
+
+            refused = (  # what the server answers a login it will not take
+                OSError,
+                TimeoutError,
+                asyncpg.PostgresConnectionError,
+                asyncpg.InvalidAuthorizationSpecificationError,  # role, password, pg_hba
+                asyncpg.InvalidCatalogNameError,  # no such database
+                asyncpg.CannotConnectNowError,  # starting up or shutting down
+                asyncpg.TooManyConnectionsError,
+            )
+            try:
+                return await PostgresDatabase.connect(str(target), pool_size=pool_size)
+            except refused as error:
+                raise _unavailable(target, error) from None
+        try:
+            return await SqliteDatabase.connect(sqlite_path(target))
+        except (OSError, sqlite3.OperationalError) as error:
+            if isinstance(error, sqlite3.OperationalError) and "unable to open" not in str(error):
+                raise
+            raise _unavailable(target, error) from None
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -141,10 +142,19 @@ class _FakeTelegram(BaseHTTPRequestHandler):
         return
 
 
-def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path):
+@pytest.fixture
+def fake_bot_api() -> Iterator[str]:
+    """The base URL of a _FakeTelegram served on 127.0.0.1 for the test."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeTelegram)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base_url = f"http://127.0.0.1:{server.server_address[1]}/bot"
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/bot"
+    finally:
+        server.shutdown()
+
+
+def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path, fake_bot_api):
+    base_url = fake_bot_api
     env = clean_env(
         tmp_path,
         OUTAGEBOT_TOKEN=TOKEN,
@@ -167,7 +177,6 @@ def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path):
         finally:
             process.terminate()
             process.wait(timeout=30)
-            server.shutdown()
     logs = log_path.read_text()
     assert "getMe" in _FakeTelegram.seen and "setMyCommands" in _FakeTelegram.seen
     assert "HTTP Request: POST http://127.0.0.1" in logs  # httpx did log the URLs…
@@ -195,3 +204,79 @@ def test_import_via_main_reports_counts(tmp_path, capsys):
     )
     assert main(["--database", str(tmp_path / "d.sqlite3"), "import", str(path)]) == 0
     assert "imported 1 new observations" in capsys.readouterr().out
+
+
+async def test_an_open_console_leaves_the_scheduled_work_to_a_running_bot(tmp_path):
+    """`outagebot console` beside `outagebot run` on one SQLite file must not take the lead."""
+    from bot.clock import SystemClock
+    from bot.console import offline_bot
+    from bot.settings import Settings
+    from storage.leases import FileLock
+
+    database = tmp_path / "bot.sqlite3"
+    settings = Settings(_env_file=None, database=str(database))  # type: ignore[call-arg]
+    async with offline_bot(settings, SystemClock()):
+        running_bot = FileLock(f"{database}.leader")
+        assert await running_bot.try_acquire() is True
+        await running_bot.release()
+
+
+def test_every_configured_secret_is_masked_in_log_lines():
+    import logging
+
+    from bot.logs import RedactingFormatter
+    from bot.settings import Settings
+
+    secrets = {"cloudflare": "cf-radar-token-5551234", "hook": "hook-secret_0987", "pg": "pg-pw-42"}
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        token=TOKEN,
+        cloudflare_token=secrets["cloudflare"],
+        webhook_secret=secrets["hook"],
+        database=f"postgresql://bot:{secrets['pg']}@127.0.0.1:5432/bot",
+    )
+    everything = " ".join([TOKEN, *secrets.values()])
+    record = logging.LogRecord("test", logging.ERROR, __file__, 1, "%s", (everything,), None)
+    line = RedactingFormatter("%(message)s", settings.secrets()).format(record)
+    assert [secret for secret in [TOKEN, *secrets.values()] if secret in line] == []
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_database_gets_one_line_naming_it_without_the_password(tmp_path):
+    target = f"postgresql://bot:pg-secret-pw@127.0.0.1:{closed_port()}/outagebot"
+    result = outagebot(
+        "ask", "/help", env=clean_env(tmp_path, OUTAGEBOT_DATABASE=target), cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"outagebot: cannot open the database {target.replace('pg-secret-pw', '***')}: "
+    )
+    assert "pg-secret-pw" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_without_a_reachable_bot_api_says_so_and_exits_1(tmp_path):
+    base_url = f"http://127.0.0.1:{closed_port()}/bot"
+    env = clean_env(tmp_path, OUTAGEBOT_TOKEN=TOKEN, OUTAGEBOT_BASE_URL=base_url)
+    result = outagebot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"outagebot: cannot reach the Bot API at {base_url}: " in result.stderr
+    assert "Traceback" not in result.stderr and TOKEN not in result.stderr
+
+
+def test_run_with_an_unreachable_database_says_so_and_exits_1(tmp_path, fake_bot_api):
+    target = f"postgresql://bot@127.0.0.1:{closed_port()}/outagebot"
+    env = clean_env(
+        tmp_path, OUTAGEBOT_TOKEN=TOKEN, OUTAGEBOT_BASE_URL=fake_bot_api, OUTAGEBOT_DATABASE=target
+    )
+    result = outagebot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"outagebot: cannot open the database {target}: " in result.stderr
+    assert "Traceback" not in result.stderr
