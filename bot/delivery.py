@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 EDIT_INTERVAL = timedelta(minutes=1)  # a channel post is edited at most once a minute
 POLL_SECONDS = 1.0  # rows written by another process are seen within this
 MAX_ATTEMPTS = 6  # network errors and 5xx: give up (and keep the row as failed) after this
+STOP_GRACE_SECONDS = 10.0  # for a sendMessage in flight at stop (PTB: 5 s per phase)
 
 
 def process_name() -> str:
@@ -81,22 +82,36 @@ class Delivery:
         self.sleep = sleep
         self.wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._in_flight = False  # a row between "send" and "recorded as sent"
 
     # ------------------------------------------------------------------ running
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self.run_forever(), name="outbox-delivery")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop after the row in flight, if any, is sent and recorded (at most `grace` s).
+
+        Cancelling a sendMessage that Telegram may already have accepted leaves its row unsent,
+        and the next leader sends it again: on a planned restart that duplicate is avoidable.
+        Nothing new is started once stopping; waiting between rows is cut short.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        if self._in_flight:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), timeout=grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def run_forever(self) -> None:
-        while True:
+        while not self._stopping:
             self.wake.clear()
             try:
                 await self.drain()
@@ -110,7 +125,7 @@ class Delivery:
     async def drain(self) -> int:
         """Deliver everything due now, a batch at a time; return how many Telegram accepted."""
         accepted = 0
-        while True:
+        while not self._stopping:
             rows = await claim_due(self.db, self.holder, self.clock.now())
             if not rows:
                 return accepted
@@ -118,12 +133,13 @@ class Delivery:
             accepted += done
             if not handled:
                 return accepted
+        return accepted
 
     async def _deliver_batch(self, rows: list[OutboxRow]) -> tuple[int, int]:
         """Send the batch in order, each as soon as its chat is free; (accepted, handled)."""
         pending = list(rows)
         accepted = handled = 0
-        while pending:
+        while pending and not self._stopping:
             now = self.monotonic()
             choice, wait = None, float("inf")
             for index, row in enumerate(pending):
@@ -137,8 +153,12 @@ class Delivery:
                 continue
             row = pending.pop(choice)
             handled += 1
-            if await self.deliver(row):
-                accepted += 1
+            self._in_flight = True
+            try:
+                if await self.deliver(row):
+                    accepted += 1
+            finally:
+                self._in_flight = False
         return accepted, handled
 
     # ------------------------------------------------------------------ one row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,7 @@ from bot.dataset import parse_dataset
 from bot.delivery import Delivery
 from bot.ratelimit import SendLimits
 from storage.imports import import_dataset
-from storage.outbox import rows_by_key, status_counts
+from storage.outbox import release_claims, rows_by_key, status_counts
 from storage.subscriptions import subscribe, subscriptions_of
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -296,3 +297,43 @@ async def test_fan_out_to_many_chats_keeps_within_thirty_a_second(bot_harness, d
     start = fake_time.now
     assert await delivery.drain() == 90
     assert fake_time.now - start >= 2.0  # 90 messages need at least three one-second windows
+
+
+class HeldBot:
+    """The real bot, but the first sendMessage waits on the wire until the test lets it go."""
+
+    def __init__(self, bot) -> None:
+        self.bot = bot
+        self.on_the_wire = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def send_message(self, *args, **kwargs):
+        if not self.on_the_wire.is_set():
+            self.on_the_wire.set()
+            await self.let_go.wait()
+        return await self.bot.send_message(*args, **kwargs)
+
+
+async def test_a_planned_stop_finishes_the_alert_in_flight_and_starts_no_other(bot_harness):
+    """Cancelled mid-send, the row would stay unsent and the next leader would send it again."""
+    services = bot_harness.services
+    for chat in (1, 2):
+        await follow(bot_harness, chat, "x", "PK")
+    await reports(bot_harness, [90])
+    assert await refresh(bot_harness) == 2
+    held = HeldBot(bot_harness.application.bot)
+    leaving = Delivery(held, services.db, services.clock, holder="leaving")  # type: ignore[arg-type]
+    leaving.start()
+    await held.on_the_wire.wait()
+    stopping = asyncio.create_task(leaving.stop())
+    await asyncio.sleep(0)  # let stop() begin: it must wait for the send, not cancel it
+    assert not stopping.done()
+    held.let_go.set()
+    await stopping
+    assert [len(alerts_to(bot_harness, chat)) for chat in (1, 2)] == [1, 0]
+    assert await status_counts(services.db) == {"sent": 1, "pending": 1}
+
+    next_leader = Delivery(bot_harness.application.bot, services.db, services.clock, holder="next")
+    await release_claims(services.db, keep="next")
+    assert await next_leader.drain() == 1
+    assert [len(alerts_to(bot_harness, chat)) for chat in (1, 2)] == [1, 1]
