@@ -21,11 +21,14 @@ from typing import Any, Protocol
 from storage.database import Database, PostgresDatabase, SqliteDatabase
 
 LEADER_LOCK = 0x6F75_7461_6765_01  # any fixed number, distinct from the migration lock
-# The server notices a silent peer after idle + interval * count seconds and ends its session.
+# The server notices a silent peer after idle + interval * count seconds and ends its session;
+# keepalives only start once everything sent was acknowledged, so a peer that vanished with an
+# answer unacknowledged is given up after tcp_user_timeout instead of the kernel's many minutes.
 KEEPALIVES = {
     "tcp_keepalives_idle": "4",
     "tcp_keepalives_interval": "2",
     "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "10000",  # ms; PostgreSQL 12+, Linux
     "application_name": "outagebot-leader",
 }
 

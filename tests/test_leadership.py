@@ -161,6 +161,21 @@ async def test_a_graceful_stop_hands_leadership_over_at_once(pg_url):
         await second.stop()
 
 
+async def test_the_server_gives_up_on_a_vanished_leader_within_seconds(pg_url):
+    """Keepalives for an idle connection, a user timeout for one with an answer unacknowledged."""
+    lock = AdvisoryLock(pg_url)
+    try:
+        assert await lock.try_acquire() is True
+        session = lock._connection  # the lock's own session: its settings are what the server uses
+        assert [
+            await session.fetchval(f"SHOW {name}")
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+        ] == ["4", "2", "3"]
+        assert await session.fetchval("SHOW tcp_user_timeout") == "10000"  # ms
+    finally:
+        await lock.release()
+
+
 async def test_claimed_rows_are_never_handed_to_a_second_deliverer(db):
     await queue(db, 10)
     mine = await claim_due(db, "replica-a", NOW, limit=6)
