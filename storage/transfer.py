@@ -14,6 +14,7 @@ table, computed from the values as Python sees them, so it means the same on eit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -40,11 +41,11 @@ class TransferError(Exception):
 
 
 class SchemaMismatch(TransferError):
-    pass
+    """The two databases are at different migrations: rows would not mean the same."""
 
 
 class TargetInUse(TransferError):
-    pass
+    """The target holds rows no copy of ours put there: copying in would mix two databases."""
 
 
 class RowRefused(TransferError):
@@ -346,7 +347,7 @@ def _key_text(shape: TableShape, row: Sequence[Any]) -> str:
 
 
 class _Rollback(Exception):
-    pass
+    """Leaves a trial transaction the only way that undoes it: by raising."""
 
 
 async def _refused_row(
@@ -359,17 +360,16 @@ async def _refused_row(
     """
     refused: RowRefused | None = None
     try:
-        async with target.transaction() as connection:
-            for row in rows:
-                try:
-                    await connection.execute(_insert_sql(shape), row)
-                except Exception as why:
-                    reason = str(why).strip() or type(why).__name__
-                    refused = RowRefused(shape.name, _key_text(shape, row), reason)
-                    break
-            raise _Rollback
-    except _Rollback:
-        pass
+        with contextlib.suppress(_Rollback):
+            async with target.transaction() as connection:
+                for row in rows:
+                    try:
+                        await connection.execute(_insert_sql(shape), row)
+                    except Exception as why:
+                        reason = str(why).strip() or type(why).__name__
+                        refused = RowRefused(shape.name, _key_text(shape, row), reason)
+                        break
+                raise _Rollback
     except Exception:
         raise error from None
     if refused is None:
