@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from postgres import ENV_REQUIRE, PostgresServer, PostgresUnavailable, postgres_server
+from processes import FakeTelegram
 from telegram.ext import Application
 
 from bot.app import build_application, close_services, open_services
@@ -18,6 +19,7 @@ from bot.clock import FixedClock
 from bot.services import Services
 from bot.settings import Settings
 from handlers.common import SERVICES_KEY
+from storage.database import Database
 
 # The day the tests live in: long after the March 2025 X outage, X still blocked in Pakistan.
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -50,6 +52,17 @@ class BotHarness:
 
 
 @pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """A Bot API on 127.0.0.1 for a real `outagebot` process to talk to."""
+    fake = FakeTelegram()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
 def database_path(tmp_path: Path) -> Path:
     return tmp_path / "outagebot.sqlite3"
 
@@ -79,6 +92,14 @@ def _target(
         yield url
     finally:
         postgres.drop(url)
+
+
+@pytest.fixture
+async def db(database_target: str) -> AsyncIterator[Database]:
+    """The test's database, opened (and migrated) on each engine in turn."""
+    database = await Database.open(database_target)
+    yield database
+    await database.close()
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from processes import free_port
 
 from bot.cli import main
 from bot.settings import SettingsError, load_settings
@@ -114,47 +112,8 @@ def test_console_answers_each_line_until_end_of_input(tmp_path):
     assert "Did you mean: X?" in result.stdout
 
 
-class _FakeTelegram(BaseHTTPRequestHandler):
-    """Just enough Bot API over real HTTP on 127.0.0.1 for `outagebot run` to start polling."""
-
-    seen: list[str] = []  # noqa: RUF012 - shared with the test on purpose
-    got_updates = threading.Event()
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        method = self.path.rsplit("/", 1)[-1]
-        _FakeTelegram.seen.append(method)
-        results = {
-            "getMe": {"id": 7654321, "is_bot": True, "first_name": "t", "username": "t_bot"},
-            "getUpdates": [],
-        }
-        if method == "getUpdates":
-            _FakeTelegram.got_updates.set()
-        body = json.dumps({"ok": True, "result": results.get(method, True)}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
-
-
-@pytest.fixture
-def fake_bot_api() -> Iterator[str]:
-    """The base URL of a _FakeTelegram served on 127.0.0.1 for the test."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeTelegram)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/bot"
-    finally:
-        server.shutdown()
-
-
-def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path, fake_bot_api):
-    base_url = fake_bot_api
+def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path, fake_telegram):
+    base_url = fake_telegram.base_url
     env = clean_env(
         tmp_path,
         OUTAGEBOT_TOKEN=TOKEN,
@@ -173,12 +132,12 @@ def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path, fake
             stderr=subprocess.STDOUT,
         )
         try:
-            assert _FakeTelegram.got_updates.wait(timeout=60), "the bot never polled"
+            assert fake_telegram.polled.wait(timeout=60), "the bot never polled"
         finally:
             process.terminate()
             process.wait(timeout=30)
     logs = log_path.read_text()
-    assert "getMe" in _FakeTelegram.seen and "setMyCommands" in _FakeTelegram.seen
+    assert fake_telegram.called("getMe") and fake_telegram.called("setMyCommands")
     assert "HTTP Request: POST http://127.0.0.1" in logs  # httpx did log the URLs…
     assert "/bot<token>/getMe" in logs  # …with the token masked
     assert TOKEN not in logs
@@ -241,17 +200,8 @@ def test_every_configured_secret_is_masked_in_log_lines():
     assert [secret for secret in [TOKEN, *secrets.values()] if secret in line] == []
 
 
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_an_unreachable_database_gets_one_line_naming_it_without_the_password(tmp_path):
-    target = f"postgresql://bot:pg-secret-pw@127.0.0.1:{closed_port()}/outagebot"
+    target = f"postgresql://bot:pg-secret-pw@127.0.0.1:{free_port()}/outagebot"
     result = outagebot(
         "ask", "/help", env=clean_env(tmp_path, OUTAGEBOT_DATABASE=target), cwd=tmp_path
     )
@@ -263,7 +213,7 @@ def test_an_unreachable_database_gets_one_line_naming_it_without_the_password(tm
 
 
 def test_run_without_a_reachable_bot_api_says_so_and_exits_1(tmp_path):
-    base_url = f"http://127.0.0.1:{closed_port()}/bot"
+    base_url = f"http://127.0.0.1:{free_port()}/bot"
     env = clean_env(tmp_path, OUTAGEBOT_TOKEN=TOKEN, OUTAGEBOT_BASE_URL=base_url)
     result = outagebot("run", env=env, cwd=tmp_path)
     assert result.returncode == 1
@@ -271,10 +221,13 @@ def test_run_without_a_reachable_bot_api_says_so_and_exits_1(tmp_path):
     assert "Traceback" not in result.stderr and TOKEN not in result.stderr
 
 
-def test_run_with_an_unreachable_database_says_so_and_exits_1(tmp_path, fake_bot_api):
-    target = f"postgresql://bot@127.0.0.1:{closed_port()}/outagebot"
+def test_run_with_an_unreachable_database_says_so_and_exits_1(tmp_path, fake_telegram):
+    target = f"postgresql://bot@127.0.0.1:{free_port()}/outagebot"
     env = clean_env(
-        tmp_path, OUTAGEBOT_TOKEN=TOKEN, OUTAGEBOT_BASE_URL=fake_bot_api, OUTAGEBOT_DATABASE=target
+        tmp_path,
+        OUTAGEBOT_TOKEN=TOKEN,
+        OUTAGEBOT_BASE_URL=fake_telegram.base_url,
+        OUTAGEBOT_DATABASE=target,
     )
     result = outagebot("run", env=env, cwd=tmp_path)
     assert result.returncode == 1

@@ -13,13 +13,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
+
+from processes import wait_until
 
 from bot.dataset import parse_dataset
 from storage.database import Database
@@ -29,73 +28,6 @@ from storage.subscriptions import subscribe
 
 TOKEN = "5551234:kill-restart-test-token-0123456789abcdef"
 CHATS = list(range(9001, 9041))  # 40 subscribers
-
-
-class FakeTelegram:
-    """Accepts sendMessage until `hold_after` acceptances, then hangs the next request."""
-
-    def __init__(self) -> None:
-        self.accepted: list[int] = []
-        self.lock = threading.Lock()
-        self.hold_after: int | None = None
-        self.holding = threading.Event()
-        self.release = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                method = self.path.rsplit("/", 1)[-1]
-                params = _params(body, self.headers.get("Content-Type", ""))
-                if method == "sendMessage":
-                    chat_id = int(params["chat_id"])
-                    with fake.lock:
-                        hold = fake.hold_after is not None and len(fake.accepted) >= fake.hold_after
-                    if hold:
-                        fake.holding.set()
-                        fake.release.wait(timeout=60)
-                        return  # never answered: Telegram did not accept it
-                    with fake.lock:
-                        fake.accepted.append(chat_id)
-                        message_id = len(fake.accepted)
-                    result: object = {
-                        "message_id": message_id,
-                        "date": 0,
-                        "text": "",
-                        "chat": {"id": chat_id, "type": "private"},
-                    }
-                elif method == "getMe":
-                    result = {"id": 5551234, "is_bot": True, "first_name": "t", "username": "t_bot"}
-                elif method == "getUpdates":
-                    time.sleep(0.2)
-                    result = []
-                else:
-                    result = True
-                payload = json.dumps({"ok": True, "result": result}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        return Handler
-
-
-def _params(body: bytes, content_type: str) -> dict[str, str]:
-    if "json" in content_type:
-        return {key: str(value) for key, value in json.loads(body or b"{}").items()}
-    return {key: values[0] for key, values in parse_qs(body.decode()).items()}
 
 
 async def store_subscribers_and_spike(db: Database, chats: list[int], now: datetime) -> None:
@@ -169,42 +101,30 @@ def start_bot(database: Path, base_url: str, log: Path) -> subprocess.Popen[byte
         )
 
 
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-async def test_sigkill_mid_fan_out_then_restart_delivers_each_alert_exactly_once(tmp_path):
+async def test_sigkill_mid_fan_out_then_restart_delivers_each_alert_exactly_once(
+    tmp_path, fake_telegram
+):
     database = tmp_path / "bot.sqlite3"
     await prepare(database, datetime.now(UTC))
-    fake = FakeTelegram()
-    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+    fake = fake_telegram
     log = tmp_path / "bot.log"
-    try:
-        fake.hold_after = 15
-        first = start_bot(database, fake.base_url, log)
-        assert fake.holding.wait(timeout=60), log.read_text()
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
-        assert len(fake.accepted) == 15
+    fake.hold_after = 15
+    first = start_bot(database, fake.base_url, log)
+    assert fake.holding.wait(timeout=60), log.read_text()
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    assert len(fake.accepted) == 15
 
-        fake.hold_after = None
-        fake.release.set()
-        second = start_bot(database, fake.base_url, log)
-        try:
-            delivered = wait_until(lambda: set(fake.accepted) >= set(CHATS), timeout=90)
-            assert delivered, f"only {len(set(fake.accepted))} chats reached\n{log.read_text()}"
-            time.sleep(0.5)  # anything sent twice would arrive now
-        finally:
-            second.terminate()
-            second.wait(timeout=30)
+    fake.hold_after = None
+    fake.release.set()
+    second = start_bot(database, fake.base_url, log)
+    try:
+        delivered = wait_until(lambda: set(fake.accepted) >= set(CHATS), timeout=90)
+        assert delivered, f"only {len(set(fake.accepted))} chats reached\n{log.read_text()}"
+        time.sleep(0.5)  # anything sent twice would arrive now
     finally:
-        fake.release.set()
-        fake.server.shutdown()
+        second.terminate()
+        second.wait(timeout=30)
 
     assert Counter(fake.accepted) == Counter(CHATS)  # every chat once, none twice
     db = await Database.open(database)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -22,7 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_kill_restart import TOKEN, FakeTelegram, store_subscribers_and_spike, wait_until
+from processes import command_update, free_port, post_update, wait_until
+from test_kill_restart import TOKEN, store_subscribers_and_spike
 
 from storage.database import Database
 from storage.outbox import status_counts
@@ -40,12 +39,6 @@ async def prepare(url: str, now: datetime) -> None:
         await store_subscribers_and_spike(db, SUBSCRIBERS, now)
     finally:
         await db.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Replica:
@@ -88,24 +81,8 @@ class Replica:
         return (self.health() or {}).get("leader") is True
 
     def post_status(self, chat_id: int, update_id: int) -> int:
-        update = {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
-                "from": {"id": chat_id, "is_bot": False, "first_name": "Ayesha"},
-                "text": "/status X Pakistan",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
-            },
-        }
-        response = httpx.post(
-            f"http://127.0.0.1:{self.port}/telegram",
-            json=update,
-            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-            timeout=30,
-        )
-        return response.status_code
+        update = command_update("/status X Pakistan", chat_id=chat_id, update_id=update_id)
+        return post_update(self.port, update, SECRET).status_code
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -117,14 +94,13 @@ class Replica:
 
 
 async def test_killing_the_leader_mid_fan_out_hands_over_and_alerts_each_subscriber_once(
-    tmp_path, postgres
+    tmp_path, postgres, fake_telegram
 ):
     if postgres is None:
         pytest.skip("no PostgreSQL server")
     url = postgres.fresh(migrated=False)
     await prepare(url, datetime.now(UTC))
-    fake = FakeTelegram()
-    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+    fake = fake_telegram
     fake.hold_after = 100
     replicas = [Replica(f"replica{n}", url, fake.base_url, tmp_path) for n in (1, 2, 3)]
     logs = lambda: "\n".join(f"--- {r.name}\n{r.log.read_text()[-3000:]}" for r in replicas)  # noqa: E731
@@ -169,5 +145,4 @@ async def test_killing_the_leader_mid_fan_out_hands_over_and_alerts_each_subscri
         fake.release.set()
         for replica in replicas:
             replica.stop()
-        fake.server.shutdown()
         postgres.drop(url)

@@ -14,18 +14,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from processes import command_update, free_port, post_update, wait_until
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -377,74 +374,6 @@ def test_webhook_flag_with_a_bad_url_exits_2_naming_it(monkeypatch, tmp_path, ca
 # ---------------------------------------------------------------------- a real process
 
 
-class FakeTelegram:
-    """A Bot API over HTTP on 127.0.0.1 that accepts everything and remembers what it was asked."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, str]]] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
-
-    def called(self, method: str) -> list[dict[str, str]]:
-        with self.lock:
-            return [params for name, params in self.calls if name == method]
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                method = self.path.rsplit("/", 1)[-1]
-                params = _params(body, self.headers.get("Content-Type", ""))
-                with fake.lock:
-                    fake.calls.append((method, params))
-                    count = len(fake.calls)
-                result: object = True
-                if method == "getMe":
-                    result = {"id": 5557654, "is_bot": True, "first_name": "t", "username": "t_bot"}
-                elif method == "sendMessage":
-                    chat = {"id": int(params["chat_id"]), "type": "private"}
-                    result = {"message_id": count, "date": 0, "text": "", "chat": chat}
-                payload = json.dumps({"ok": True, "result": result}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        return Handler
-
-
-def _params(body: bytes, content_type: str) -> dict[str, str]:
-    if "json" in content_type:
-        return {key: str(value) for key, value in json.loads(body or b"{}").items()}
-    return {key: values[0] for key, values in parse_qs(body.decode()).items()}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 def healthy(port: int) -> bool:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
@@ -452,9 +381,10 @@ def healthy(port: int) -> bool:
         return False
 
 
-def test_outagebot_run_webhook_serves_updates_and_stops_cleanly_on_sigterm(tmp_path):
-    fake = FakeTelegram()
-    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+def test_outagebot_run_webhook_serves_updates_and_stops_cleanly_on_sigterm(
+    tmp_path, fake_telegram
+):
+    fake = fake_telegram
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGEBOT_")}
     env.update(
@@ -468,42 +398,24 @@ def test_outagebot_run_webhook_serves_updates_and_stops_cleanly_on_sigterm(tmp_p
     command = [sys.executable, "-m", "bot.cli", "run", "--webhook", "--listen", "127.0.0.1"]
     command += ["--port", str(port), "--url", "https://example.invalid/telegram"]
     log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:  # a file, not a pipe: DEBUG output would fill a pipe
+        process = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=stderr)
     try:
-        with log.open("wb") as stderr:  # a file, not a pipe: DEBUG output would fill a pipe
-            process = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=stderr)
-        try:
-            started = wait_until(lambda: healthy(port) or process.poll() is not None, DEADLINE)
-            assert started and process.poll() is None, log.read_text()
-            [webhook] = fake.called("setWebhook")
-            assert webhook["secret_token"] == SECRET
-            assert webhook["url"] == "https://example.invalid/telegram"
+        started = wait_until(lambda: healthy(port) or process.poll() is not None, DEADLINE)
+        assert started and process.poll() is None, log.read_text()
+        [webhook] = fake.called("setWebhook")
+        assert webhook["secret_token"] == SECRET
+        assert webhook["url"] == "https://example.invalid/telegram"
 
-            update = {
-                "update_id": 1,
-                "message": {
-                    "message_id": 1,
-                    "date": int(time.time()),
-                    "chat": {"id": AYESHA, "type": "private", "first_name": "Ayesha"},
-                    "from": {"id": AYESHA, "is_bot": False, "first_name": "Ayesha"},
-                    "text": "/status X Pakistan",
-                    "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
-                },
-            }
-            response = httpx.post(
-                f"http://127.0.0.1:{port}/telegram",
-                json=update,
-                headers={SECRET_HEADER: SECRET},
-                timeout=DEADLINE,
-            )
-            assert response.status_code == 200
-            [reply] = fake.called("sendMessage")
-            assert int(reply["chat_id"]) == AYESHA
-            assert BAN_CONTEXT in html_to_text(reply["text"])
-        finally:
-            process.send_signal(signal.SIGTERM)
-            returncode = process.wait(timeout=DEADLINE)
+        update = command_update("/status X Pakistan", chat_id=AYESHA, update_id=1)
+        response = post_update(port, update, SECRET, timeout=DEADLINE)
+        assert response.status_code == 200
+        [reply] = fake.called("sendMessage")
+        assert int(reply["chat_id"]) == AYESHA
+        assert BAN_CONTEXT in html_to_text(reply["text"])
     finally:
-        fake.server.shutdown()
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=DEADLINE)
     stderr_text = log.read_text()
     assert returncode == 0, stderr_text
     assert "stopped" in stderr_text
