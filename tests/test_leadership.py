@@ -20,13 +20,6 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(database_target):
-    database = await Database.open(database_target)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
 def pg_url(postgres_databases):
     """Leadership is shared only on PostgreSQL."""
     return postgres_databases(migrated=True)

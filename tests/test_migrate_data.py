@@ -199,6 +199,16 @@ async def _checkpoint_of(target: str, table: str) -> tuple[int, int] | None:
         await db.close()
 
 
+async def _execute(target: str | Path, sql: str) -> None:
+    """One statement, committed, on a database no copy has open."""
+    db = await Database.open(target)
+    try:
+        async with db.transaction() as connection:
+            await connection.execute(sql)
+    finally:
+        await db.close()
+
+
 async def _ids(target: str | Path, table: str) -> list[int]:
     db = await Database.open(target)
     try:
@@ -392,15 +402,7 @@ def test_row_deleted_from_the_target_shows_as_mismatch(source, pg_url, capsys):
     assert migrate(str(source), pg_url) == 0
     capsys.readouterr()
 
-    async def lose_a_row() -> None:
-        db = await Database.open(pg_url)
-        try:
-            async with db.transaction() as connection:
-                await connection.execute("DELETE FROM outbox WHERE kind = 'digest'")
-        finally:
-            await db.close()
-
-    asyncio.run(lose_a_row())
+    asyncio.run(_execute(pg_url, "DELETE FROM outbox WHERE kind = 'digest'"))
 
     assert migrate(str(source), pg_url) == 1  # finished tables are not copied again: only checked
 
@@ -417,17 +419,7 @@ def test_changed_value_shows_as_checksum_mismatch(source, tmp_path, capsys):
     target = tmp_path / "copy.sqlite3"
     assert migrate(str(source), str(target)) == 0
 
-    async def touch() -> None:
-        db = await Database.open(target)
-        try:
-            async with db.transaction() as connection:
-                await connection.execute(
-                    "UPDATE chats SET title = 'Outage watch 🚨' WHERE chat_id < 0"
-                )
-        finally:
-            await db.close()
-
-    asyncio.run(touch())
+    asyncio.run(_execute(target, "UPDATE chats SET title = 'Outage watch 🚨' WHERE chat_id < 0"))
     capsys.readouterr()
 
     assert migrate(str(source), str(target)) == 1
@@ -440,17 +432,8 @@ def test_changed_value_shows_as_checksum_mismatch(source, tmp_path, capsys):
 def test_schema_versions_that_differ_stop_before_anything_is_copied(source, tmp_path, capsys):
     target = tmp_path / "newer.sqlite3"
 
-    async def from_the_future() -> None:
-        db = await Database.open(target)
-        try:
-            async with db.transaction() as connection:
-                await connection.execute(
-                    "INSERT INTO schema_version (version, name) VALUES (9999, '9999_future.sql')"
-                )
-        finally:
-            await db.close()
-
-    asyncio.run(from_the_future())
+    future = "INSERT INTO schema_version (version, name) VALUES (9999, '9999_future.sql')"
+    asyncio.run(_execute(target, future))
 
     assert migrate(str(source), str(target)) == 2
 

@@ -249,13 +249,6 @@ def api():
         yield server
 
 
-@pytest.fixture
-async def db(database_target):
-    database = await Database.open(database_target)
-    yield database
-    await database.close()
-
-
 PATH = "/technology/feed/"
 
 

@@ -234,13 +234,6 @@ def api():
         yield server
 
 
-@pytest.fixture
-async def db(database_target):
-    database = await Database.open(database_target)
-    yield database
-    await database.close()
-
-
 def radar(api: FakeAPI, *, token: str | None = TOKEN, regions=("PK",), **defaults: object):
     settings = {"timeout": 0.3, "retries": 0, "backoff": 1, **defaults}
     entry = {

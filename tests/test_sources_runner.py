@@ -62,13 +62,6 @@ def serve_statuspage(api: FakeAPI) -> None:
 
 
 @pytest.fixture
-async def db(database_target):
-    database = await Database.open(database_target)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
 def api():
     with FakeAPI() as server:
         yield server

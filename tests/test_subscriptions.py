@@ -538,13 +538,6 @@ def test_a_zone_is_a_country_or_an_iana_name(catalog, text, zone):
 # ---------------------------------------------------------------- storage for the fan-out
 
 
-@pytest.fixture
-async def db(database_target):
-    database = await Database.open(database_target)
-    yield database
-    await database.close()
-
-
 async def add(db: Database, chat_id: int, service: str, region: str, level: str = "elevated"):
     kind = "private" if chat_id > 0 else "supergroup"
     outcome = await subscribe(
