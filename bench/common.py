@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/x.py` from a checkout, installed or not
     sys.path.insert(0, str(ROOT))
 
-from bot.catalog import Catalog, Service, default_catalog  # noqa: E402
+from bot.core.catalog import Catalog, Service, default_catalog  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.imports import import_dataset  # noqa: E402
 from storage.records import Dataset, Observation  # noqa: E402
@@ -211,7 +211,7 @@ async def prepared_db(per_pair: int = READINGS, budget: float = 90.0) -> Path:
     only reported). The file is kept across code changes (making it takes minutes);
     bench/run_all.sh deletes it first so a full run uses the current code's cards.
     """
-    from bot.outlook import Summaries
+    from bot.engine.refresh import Summaries
 
     source = await history_db(per_pair)
     target = OUT / f"prepared-{per_pair}.sqlite3"
@@ -251,7 +251,7 @@ def _migrations() -> list[str]:
 
 async def check_cards(summaries, catalog: Catalog, pairs: list[tuple[str, str]]) -> None:
     """The warm-up's cards against the unpatched code's, for a pair with an outage and one not."""
-    from bot.render import prepare_summary
+    from bot.render.card import prepare_summary
 
     for service, region in pairs:
         summary, _ = await summaries.compute(catalog.service(service), catalog.region(region), NOW)
@@ -263,7 +263,7 @@ async def check_cards(summaries, catalog: Catalog, pairs: list[tuple[str, str]])
 
 async def estimate_full_refresh(summaries, catalog: Catalog, samples: int) -> float:
     """Seconds per pair of compute + render on a few pairs: a full refresh is ~that × pairs."""
-    from bot.render import prepare_summary
+    from bot.render.card import prepare_summary
 
     pairs = quiet_pairs(catalog)
     chosen = [pairs[(index * 7919) % len(pairs)] for index in range(samples)]

@@ -33,13 +33,13 @@ if str(ROOT) not in sys.path:
 
 from telegram import Bot  # noqa: E402
 
-from bot.alerts import queue_alerts  # noqa: E402
-from bot.botapi import InProcessBotAPI  # noqa: E402
-from bot.catalog import default_catalog  # noqa: E402
-from bot.clock import FixedClock  # noqa: E402
-from bot.dataset import parse_dataset  # noqa: E402
-from bot.delivery import Delivery  # noqa: E402
-from bot.outlook import Summaries  # noqa: E402
+from bot.core.catalog import default_catalog  # noqa: E402
+from bot.core.clock import FixedClock  # noqa: E402
+from bot.delivery.outbox import Delivery  # noqa: E402
+from bot.engine.alerts import queue_alerts  # noqa: E402
+from bot.engine.refresh import Summaries  # noqa: E402
+from bot.imports.dataset import parse_dataset  # noqa: E402
+from bot.offline.botapi import InProcessBotAPI  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.imports import import_dataset  # noqa: E402
 from storage.subscriptions import subscribe  # noqa: E402
@@ -58,8 +58,9 @@ class LimitedBotAPI(InProcessBotAPI):
         self.count = 0
         self.first = self.last = 0.0
 
-    async def do_request(self, url: str, method: str, request_data: Any = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
         if url.endswith("/sendMessage") and request_data is not None:
             now = time.monotonic()
             chat = int(request_data.parameters["chat_id"])
@@ -67,9 +68,12 @@ class LimitedBotAPI(InProcessBotAPI):
                 self.recent.popleft()
             if len(self.recent) >= 30 or now - self.last_by_chat.get(chat, -10.0) < 1.0:
                 self.too_many += 1
-                body = {"ok": False, "error_code": 429,
-                        "description": "Too Many Requests: retry after 1",
-                        "parameters": {"retry_after": 1}}
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                }
                 return 429, json.dumps(body).encode()
             self.recent.append(now)
             self.last_by_chat[chat] = now
@@ -79,9 +83,12 @@ class LimitedBotAPI(InProcessBotAPI):
             self.first = self.first or now
             self.last = now
             # Answered here without keeping the message, so the memory measured is the bot's.
-            message = {"message_id": self.count, "date": int(time.time()),
-                       "chat": {"id": chat, "type": "private"},
-                       "text": request_data.parameters.get("text", "")}
+            message = {
+                "message_id": self.count,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private"},
+                "text": request_data.parameters.get("text", ""),
+            }
             return 200, json.dumps({"ok": True, "result": message}).encode()
         return await super().do_request(url, method, request_data, *args, **kwargs)
 
@@ -95,11 +102,28 @@ async def run(chats: int) -> dict[str, float]:
         await bot.initialize()
         try:
             for chat in range(1, chats + 1):
-                await subscribe(db, chat, kind="private", title=None, service="x", region="PK",
-                                min_level="elevated", at=NOW, limit=50)
-            readings = {"observations": [{"service": "x", "region": "pk", "count": 150,
-                                          "source": "bench",
-                                          "at": (NOW - timedelta(minutes=5)).isoformat()}]}
+                await subscribe(
+                    db,
+                    chat,
+                    kind="private",
+                    title=None,
+                    service="x",
+                    region="PK",
+                    min_level="elevated",
+                    at=NOW,
+                    limit=50,
+                )
+            readings = {
+                "observations": [
+                    {
+                        "service": "x",
+                        "region": "pk",
+                        "count": 150,
+                        "source": "bench",
+                        "at": (NOW - timedelta(minutes=5)).isoformat(),
+                    }
+                ]
+            }
             await import_dataset(db, parse_dataset(json.dumps(readings), catalog))
             summaries = Summaries(db, catalog)
             summaries.listeners.append(queue_alerts)
@@ -141,17 +165,25 @@ def main() -> None:
     big = asyncio.run(run(args.chats))
     print(f"fan-out of one incident to {big['chats']} chats (limits enforced, 429 beyond)")
     print(f"  sent                      {big['sent']} of {big['chats']}")
-    print(f"  sustained rate            {big['rate_per_s']:.1f} msg/s   (target >= 29)  "
-          f"{'PASS' if big['rate_per_s'] >= 29 else 'FAIL'}")
-    print(f"  429s received             {big['429s']}   (target 0)  "
-          f"{'PASS' if big['429s'] == 0 else 'FAIL'}")
-    print(f"  first message after refresh {big['first_after_refresh_s'] * 1000:.0f} ms "
-          f"(target < 1000)  {'PASS' if big['first_after_refresh_s'] < 1 else 'FAIL'}")
+    print(
+        f"  sustained rate            {big['rate_per_s']:.1f} msg/s   (target >= 29)  "
+        f"{'PASS' if big['rate_per_s'] >= 29 else 'FAIL'}"
+    )
+    print(
+        f"  429s received             {big['429s']}   (target 0)  "
+        f"{'PASS' if big['429s'] == 0 else 'FAIL'}"
+    )
+    print(
+        f"  first message after refresh {big['first_after_refresh_s'] * 1000:.0f} ms "
+        f"(target < 1000)  {'PASS' if big['first_after_refresh_s'] < 1 else 'FAIL'}"
+    )
     ratio = big["drain_peak_kib"] / small["drain_peak_kib"]
-    print(f"  delivery memory peak      {small['drain_peak_kib']:.0f} KiB at {small['chats']} "
-          f"chats, {big['drain_peak_kib']:.0f} KiB at {big['chats']} chats: ratio {ratio:.2f} "
-          f"for {big['chats'] / small['chats']:.1f}x the chats  "
-          f"{'PASS (flat)' if ratio < 1.5 else 'FAIL (grows)'}")
+    print(
+        f"  delivery memory peak      {small['drain_peak_kib']:.0f} KiB at {small['chats']} "
+        f"chats, {big['drain_peak_kib']:.0f} KiB at {big['chats']} chats: ratio {ratio:.2f} "
+        f"for {big['chats'] / small['chats']:.1f}x the chats  "
+        f"{'PASS (flat)' if ratio < 1.5 else 'FAIL (grows)'}"
+    )
 
 
 if __name__ == "__main__":

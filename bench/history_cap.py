@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.catalog import default_catalog  # noqa: E402
-from bot.outlook import Summaries  # noqa: E402
+from bot.core.catalog import default_catalog  # noqa: E402
+from bot.engine.refresh import Summaries  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.dirty import clear_dirty, dirty_pairs  # noqa: E402
 from storage.imports import import_dataset  # noqa: E402
@@ -73,8 +73,10 @@ def main() -> None:
         days = readings * 15 / 60 / 24
         print(f"| {readings:,} | {days:.0f} | {costs[readings]:.1f} |")
     beyond = costs[HISTORIES[-1]] / costs[HISTORIES[1]]
-    print(f"past the six-week window (4,000 → 16,000 readings, 4× the history): "
-          f"{beyond:.2f}× the time per pair  {'PASS (flat)' if beyond < 1.3 else 'FAIL'}")
+    print(
+        f"past the six-week window (4,000 → 16,000 readings, 4× the history): "
+        f"{beyond:.2f}× the time per pair  {'PASS (flat)' if beyond < 1.3 else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Import rate: 1,000,000 observations over 10,000 pairs, target ≥ 100,000 rows/s.
 
 (a) the storage path: `import_dataset` with ready `Observation` records, into a new database;
-(b) the file path, as `outagebot import FILE` runs it (`bot.cli.import_file`): read, parse,
+(b) the file path, as `outagebot import FILE` runs it (`bot.cli.main.import_file`): read, parse,
     validate and resolve names (`load_dataset_file`), then `import_dataset`; for a JSON file and
     a CSV file with the same rows.
 
@@ -27,8 +27,8 @@ from pathlib import Path
 import common
 from common import NOW, OUT, READINGS, bench_catalog, header, note, verdict
 
-import bot.cli
-from bot.settings import Settings
+import bot.cli.main
+from bot.config.settings import Settings
 from storage.database import Database
 from storage.imports import import_dataset
 
@@ -103,25 +103,33 @@ async def storage_path(data, rows: int) -> tuple[float, Path]:
 
 
 async def file_path(path: Path, catalog, rows: int) -> dict[str, float]:
-    """`outagebot import FILE` as bot.cli runs it, with time split into its two steps."""
+    """`outagebot import FILE` as bot.cli.main runs it, with time split into its two steps."""
     database = OUT / "scratch-file-import.sqlite3"
     common.remove_database(database)
     settings = Settings(_env_file=None, database=database)  # type: ignore[call-arg]
-    validate = Timed(bot.cli.load_dataset_file)
-    store = Timed(bot.cli.import_dataset)
-    saved = (bot.cli.default_catalog, bot.cli.load_dataset_file, bot.cli.import_dataset)
+    validate = Timed(bot.cli.main.load_dataset_file)
+    store = Timed(bot.cli.main.import_dataset)
+    saved = (
+        bot.cli.main.default_catalog,
+        bot.cli.main.load_dataset_file,
+        bot.cli.main.import_dataset,
+    )
     # The synthetic services exist only in the bench's catalog.
-    bot.cli.default_catalog = lambda: catalog
-    bot.cli.load_dataset_file = validate.sync
-    bot.cli.import_dataset = store.coroutine
+    bot.cli.main.default_catalog = lambda: catalog
+    bot.cli.main.load_dataset_file = validate.sync
+    bot.cli.main.import_dataset = store.coroutine
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
             start = time.perf_counter()
-            status = await bot.cli.import_file(settings, path)
+            status = await bot.cli.main.import_file(settings, path)
             total = time.perf_counter() - start
     finally:
-        bot.cli.default_catalog, bot.cli.load_dataset_file, bot.cli.import_dataset = saved
+        (
+            bot.cli.main.default_catalog,
+            bot.cli.main.load_dataset_file,
+            bot.cli.main.import_dataset,
+        ) = saved
     common.remove_database(database)
     if status != 0 or f"imported {rows} new observations" not in printed.getvalue():
         raise SystemExit(f"import of {path} failed: status {status}: {printed.getvalue()}")

@@ -45,11 +45,11 @@ async def child(database: str) -> None:
         steps.append((step, vm("VmRSS"), vm("VmHWM")))
 
     mark("python started, bench helpers imported")
-    from bot.app import build_application, close_services, open_services
-    from bot.botapi import ChatDriver, InProcessBotAPI
-    from bot.clock import FixedClock
-    from bot.services import SERVICES_KEY
-    from bot.settings import Settings
+    from bot.app.application import build_application, close_services, open_services
+    from bot.config.settings import Settings
+    from bot.core.clock import FixedClock
+    from bot.offline.botapi import ChatDriver, InProcessBotAPI
+    from bot.runtime.state import SERVICES_KEY
     from storage.imports import import_dataset
 
     catalog = common.bench_catalog()
@@ -90,7 +90,10 @@ def main() -> None:
     try:
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(path)],
-            capture_output=True, text=True, timeout=280, check=False,
+            capture_output=True,
+            text=True,
+            timeout=280,
+            check=False,
         )
     finally:
         common.remove_database(path)
@@ -98,16 +101,20 @@ def main() -> None:
         raise SystemExit(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     steps = json.loads(done.stdout.strip().splitlines()[-1])
     children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"workload: one process opens the bot on {prepared.name} (10,000 pairs, 1,000,000 "
-          f"rows), refreshes {DIRTY} dirty pairs, answers {REQUESTS} /status")
+    print(
+        f"workload: one process opens the bot on {prepared.name} (10,000 pairs, 1,000,000 "
+        f"rows), refreshes {DIRTY} dirty pairs, answers {REQUESTS} /status"
+    )
     print("| step | RSS MB | peak RSS so far MB |")
     print("|---|---:|---:|")
     for step, rss, peak in steps:
         print(f"| {step} | {rss:.0f} | {peak:.0f} |")
     peak = steps[-1][2]
     ok = peak < TARGET_MB
-    print(f"peak RSS {peak:.0f} MB (VmHWM; ru_maxrss {children_peak:.0f} MB) "
-          f"(target < {TARGET_MB:.0f} MB) {verdict(ok)}")
+    print(
+        f"peak RSS {peak:.0f} MB (VmHWM; ru_maxrss {children_peak:.0f} MB) "
+        f"(target < {TARGET_MB:.0f} MB) {verdict(ok)}"
+    )
     print(f"memory: {int(ok)} of 1 pass")
 
 

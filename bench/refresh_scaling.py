@@ -33,8 +33,8 @@ from pathlib import Path
 import common
 from common import NOW, READINGS, bench_catalog, header, note, verdict
 
-from bot.outlook import Summaries
-from bot.render import prepare_summary
+from bot.engine.refresh import Summaries
+from bot.render.card import prepare_summary
 from storage.database import Database
 from storage.imports import import_dataset
 from storage.prepared import save_prepared
@@ -101,8 +101,10 @@ async def main() -> None:
     header("refresh_scaling", "python bench/refresh_scaling.py")
     catalog = bench_catalog()
     total_pairs = len(common.all_pairs(catalog))
-    print(f"workload: {total_pairs:,} pairs, {READINGS} readings per pair (1,000,000 rows) unless"
-          " stated; dirty pairs get one new reading each via import_dataset; refresh(NOW)")
+    print(
+        f"workload: {total_pairs:,} pairs, {READINGS} readings per pair (1,000,000 rows) unless"
+        " stated; dirty pairs get one new reading each via import_dataset; refresh(NOW)"
+    )
     passed: list[bool] = []
 
     # 1. the full refresh
@@ -115,8 +117,10 @@ async def main() -> None:
         start = time.perf_counter()
         report = await summaries.refresh(NOW)
         seconds = time.perf_counter() - start
-        print(f"full refresh (first run, every pair): {seconds:.1f} s for {report.pairs:,} pairs,"
-              f" {seconds / report.pairs * 1000:.1f} ms per pair")
+        print(
+            f"full refresh (first run, every pair): {seconds:.1f} s for {report.pairs:,} pairs,"
+            f" {seconds / report.pairs * 1000:.1f} ms per pair"
+        )
         state = "after the full refresh"
     else:
         await steady_state(db, summaries, catalog)
@@ -131,12 +135,16 @@ async def main() -> None:
     per_pair = seconds / refreshed
     if state != "after the full refresh":
         full = per_pair * total_pairs
-        print(f"full refresh (first run, every pair): not run, over the {FULL_BUDGET:.0f} s "
-              f"budget; estimated {full:,.0f} s ({full / 3600:.1f} h) at the per-pair cost of "
-              f"the 100-pair refresh below ({estimate:,.0f} s at {cost * 1000:.0f} ms per pair "
-              f"from 3 pairs computed alone)")
-    print(f"100 dirty pairs of {total_pairs:,}, {READINGS} readings per pair, {state}: "
-          f"{seconds:.2f} s, refreshed {refreshed} (target < {TARGET:.0f} s) {verdict(ok)}")
+        print(
+            f"full refresh (first run, every pair): not run, over the {FULL_BUDGET:.0f} s "
+            f"budget; estimated {full:,.0f} s ({full / 3600:.1f} h) at the per-pair cost of "
+            f"the 100-pair refresh below ({estimate:,.0f} s at {cost * 1000:.0f} ms per pair "
+            f"from 3 pairs computed alone)"
+        )
+    print(
+        f"100 dirty pairs of {total_pairs:,}, {READINGS} readings per pair, {state}: "
+        f"{seconds:.2f} s, refreshed {refreshed} (target < {TARGET:.0f} s) {verdict(ok)}"
+    )
 
     # 3. curve (a): dirty pairs at full history
     curve_a: list[tuple[int, float | None, int]] = []
@@ -190,8 +198,10 @@ async def main() -> None:
     measured_a = [(c, t) for c, t, _ in curve_a if t is not None]
     if len(measured_a) >= 2:
         (c1, t1), (c2, t2) = measured_a[0], measured_a[-1]
-        print(f"(a) {c2 / c1:.0f}× the dirty pairs → {t2 / t1:.1f}× the time; "
-              f"log-log slope {slope(measured_a):.2f} (1 = proportional to dirty pairs)")
+        print(
+            f"(a) {c2 / c1:.0f}× the dirty pairs → {t2 / t1:.1f}× the time; "
+            f"log-log slope {slope(measured_a):.2f} (1 = proportional to dirty pairs)"
+        )
     print()
     print("(b) refresh time for 100 dirty pairs vs history, 10,000 pairs")
     print("| readings per pair | rows | refreshed | seconds | ms per pair |")
@@ -207,13 +217,14 @@ async def main() -> None:
         (r1, t1), (r2, t2) = measured_b[0], measured_b[-1]
         flat = slope(measured_b) < 0.25
         passed.append(flat)
-        print(f"(b) {r2 / r1:.0f}× the history → {t2 / t1:.1f}× the time; log-log slope "
-              f"{slope(measured_b):.2f} (0 = independent of history; < 0.25 wanted) "
-              f"{verdict(flat)}")
+        print(
+            f"(b) {r2 / r1:.0f}× the history → {t2 / t1:.1f}× the time; log-log slope "
+            f"{slope(measured_b):.2f} (0 = independent of history; < 0.25 wanted) "
+            f"{verdict(flat)}"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:,.0f} MB (see bench/memory.py for the target)")
-    print(f"refresh_scaling: {sum(passed)} of {len(passed)} pass "
-          f"({BUDGET - remaining():.0f} s)")
+    print(f"refresh_scaling: {sum(passed)} of {len(passed)} pass ({BUDGET - remaining():.0f} s)")
 
 
 if __name__ == "__main__":

@@ -24,12 +24,12 @@ from common import NOW, bench_catalog, header, note, percentile, verdict
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.app import build_application, close_services, open_services
-from bot.botapi import ChatDriver, InProcessBotAPI
-from bot.clock import FixedClock
-from bot.queries import parse_pair
-from bot.services import SERVICES_KEY
-from bot.settings import Settings
+from bot.app.application import build_application, close_services, open_services
+from bot.config.settings import Settings
+from bot.core.arguments import parse_pair
+from bot.core.clock import FixedClock
+from bot.offline.botapi import ChatDriver, InProcessBotAPI
+from bot.runtime.state import SERVICES_KEY
 
 REQUESTS = 2000  # of each kind
 WARMUP = 100  # of each kind, not counted
@@ -87,9 +87,11 @@ async def main() -> None:
     try:
         services = application.bot_data[SERVICES_KEY]
         loaded = len(services.summaries.prepared)
-        print(f"workload: {loaded:,} prepared summaries loaded (database ready in {made:.0f} s), "
-              f"{REQUESTS:,} /status across random pairs + {REQUESTS:,} /echo, interleaved, "
-              f"after {WARMUP} of each not counted; one chat, sequential")
+        print(
+            f"workload: {loaded:,} prepared summaries loaded (database ready in {made:.0f} s), "
+            f"{REQUESTS:,} /status across random pairs + {REQUESTS:,} /echo, interleaved, "
+            f"after {WARMUP} of each not counted; one chat, sequential"
+        )
         rng = random.Random(20261122)
         statuses = status_messages(catalog, WARMUP + REQUESTS, rng)
         echoes = [f"/echo {text.removeprefix('/status ')}" for text in statuses]
@@ -113,22 +115,32 @@ async def main() -> None:
                 sizes.append(len(replies[0].text))
                 wrong += "Updated" not in replies[0].plain  # a prepared card carries its age
         status, baseline = figures(samples["status"]), figures(samples["echo"])
-        print(f"replies: status cards {statistics.fmean(sizes):,.0f} characters on average "
-              f"(max {max(sizes):,}); {wrong} replies not as expected")
+        print(
+            f"replies: status cards {statistics.fmean(sizes):,.0f} characters on average "
+            f"(max {max(sizes):,}); {wrong} replies not as expected"
+        )
         print("| request | p50 ms | p90 ms | p99 ms | max ms | mean ms |")
         print("|---|---:|---:|---:|---:|---:|")
         for name, row in (("/status", status), ("/echo", baseline)):
-            print(f"| {name} | {row['p50']:.2f} | {row['p90']:.2f} | {row['p99']:.2f} | "
-                  f"{row['max']:.2f} | {row['mean']:.2f} |")
+            print(
+                f"| {name} | {row['p50']:.2f} | {row['p90']:.2f} | {row['p99']:.2f} | "
+                f"{row['max']:.2f} | {row['mean']:.2f} |"
+            )
         ratio = status["p99"] / baseline["p99"]
         ok_abs = status["p99"] < TARGET_P99_MS
         ok_ratio = ratio < TARGET_RATIO
-        print(f"/status p99 {status['p99']:.2f} ms (target < {TARGET_P99_MS:.0f} ms) "
-              f"{verdict(ok_abs)}")
-        print(f"p99(/status) / p99(/echo) = {ratio:.2f} (target < {TARGET_RATIO:.0f}) "
-              f"{verdict(ok_ratio)}; p50 ratio {status['p50'] / baseline['p50']:.2f}")
-        print(f"status_latency: {ok_abs + ok_ratio} of 2 pass"
-              + ("" if wrong == 0 else f"; {wrong} WRONG REPLIES"))
+        print(
+            f"/status p99 {status['p99']:.2f} ms (target < {TARGET_P99_MS:.0f} ms) "
+            f"{verdict(ok_abs)}"
+        )
+        print(
+            f"p99(/status) / p99(/echo) = {ratio:.2f} (target < {TARGET_RATIO:.0f}) "
+            f"{verdict(ok_ratio)}; p50 ratio {status['p50'] / baseline['p50']:.2f}"
+        )
+        print(
+            f"status_latency: {ok_abs + ok_ratio} of 2 pass"
+            + ("" if wrong == 0 else f"; {wrong} WRONG REPLIES")
+        )
     finally:
         await close_services(application)
         await application.shutdown()

@@ -2,5 +2,6 @@
 
 import os
 
-# Opt in to PTB's future RetryAfter.retry_after (a timedelta); bot.delivery handles both forms.
+# Opt in to PTB's future RetryAfter.retry_after (a timedelta); bot.delivery.outbox handles
+# both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "1")

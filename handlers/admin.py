@@ -7,13 +7,12 @@ import re
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.channel import queue_broadcast
-from bot.channel_setup import CHANNEL_KEY
-from bot.i18n import _
-from bot.plaintext import html_to_text, utf16_len
-from bot.queries import UsageError
-from bot.render import TELEGRAM_LIMIT
-from bot.texts import (
+from bot.core.arguments import UsageError
+from bot.engine.channel_posts import queue_broadcast
+from bot.render.card import TELEGRAM_LIMIT
+from bot.render.i18n import _
+from bot.render.telegram_html import html_to_text, utf16_len
+from bot.render.texts import (
     BROADCAST_ADMINS_ONLY,
     BROADCAST_ALREADY_QUEUED,
     BROADCAST_NO_CHANNEL,
@@ -21,6 +20,7 @@ from bot.texts import (
     BROADCAST_USAGE,
     broadcast_too_long,
 )
+from bot.runtime.channel_setup import CHANNEL_KEY
 from handlers.common import services
 
 # The command, then any whitespace (a newline too): what follows is the message.

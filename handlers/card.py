@@ -25,12 +25,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.catalog import Region, Service, UnknownName
-from bot.history import read_history
-from bot.i18n import _, name, region_name
-from bot.plaintext import html_to_text
-from bot.queries import UsageError, parse_full_pair, parse_pair
-from bot.render import (
+from bot.core.arguments import UsageError, parse_full_pair, parse_pair
+from bot.core.catalog import Region, Service, UnknownName
+from bot.engine.history import read_history
+from bot.render.card import (
     flag,
     freshness_footer,
     named,
@@ -39,10 +37,12 @@ from bot.render import (
     render_service_overview,
     with_footer,
 )
-from bot.services import Services
-from bot.subscription_texts import ADMINS_ONLY_SHORT
-from bot.texts import CHART_USAGE, unknown_name_text
-from bot.timeline import parse_timeline, render_timeline
+from bot.render.i18n import _, name, region_name
+from bot.render.telegram_html import html_to_text
+from bot.render.texts import CHART_USAGE, unknown_name_text
+from bot.render.timeline import parse_timeline, render_timeline
+from bot.runtime.state import Services
+from bot.subscriptions.texts import ADMINS_ONLY_SHORT
 from handlers.common import argument_text, services
 from handlers.subscriptions import chat_title, is_admin
 from handlers.timeline import page_keyboard
@@ -262,7 +262,7 @@ async def _chart(
         )
         return
     # matplotlib costs ~45 MB and a second to import: only a process that draws pays for it.
-    from bot.chart import ChartCache, render_chart
+    from bot.render.chart import ChartCache, render_chart
 
     cache: ChartCache = context.bot_data.setdefault("charts", ChartCache())
     key = ChartCache.key(summary, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import SERVICES_KEY, Services
+from bot.runtime.state import SERVICES_KEY, Services
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -8,10 +8,10 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.catalog import UnknownName
-from bot.i18n import _
-from bot.queries import UsageError
-from bot.texts import SOMETHING_WENT_WRONG, unknown_name_text
+from bot.core.arguments import UsageError
+from bot.core.catalog import UnknownName
+from bot.render.i18n import _
+from bot.render.texts import SOMETHING_WENT_WRONG, unknown_name_text
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import _
-from bot.incident_list import render_incidents
-from bot.queries import parse_pair
-from bot.texts import INCIDENTS_USAGE
+from bot.core.arguments import parse_pair
+from bot.render.i18n import _
+from bot.render.incidents import render_incidents
+from bot.render.texts import INCIDENTS_USAGE
 from handlers.common import argument_text, services
 from storage.incidents import recent_incidents
 

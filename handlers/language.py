@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import i18n
-from bot.i18n import _
+from bot.render import i18n
+from bot.render.i18n import _
 from handlers.common import argument_text, services
 from storage.languages import choose_language, chosen_language
 
@@ -19,8 +19,8 @@ async def set_reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if user is None:
         i18n.set_language(i18n.DEFAULT)
         return
-    # Read once per person until the next follow tick empties this (bot.jobs.follow_job): this
-    # runs before every update, /status included, and a choice may be made on another replica.
+    # Read once per person until the next follow tick empties this (bot.runtime.jobs.follow_job):
+    # this runs before every update, /status included, and a choice may be made on another replica.
     known: dict[int, str | None] = context.bot_data.setdefault(CHOSEN_KEY, {})
     if user.id not in known:
         known[user.id] = await chosen_language(services(context).db, user.id)

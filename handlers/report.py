@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.crowd import file_report, parse_report
-from bot.crowd_texts import REPORTS_NEED_A_PERSON, render_report_outcome
-from bot.i18n import _
-from bot.queries import UsageError
+from bot.core.arguments import UsageError
+from bot.crowd.reports import file_report, parse_report
+from bot.crowd.texts import REPORTS_NEED_A_PERSON, render_report_outcome
+from bot.render.i18n import _
 from handlers.common import argument_text, services
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.queries import UsageError
-from bot.sources.jobs import SOURCES_KEY, SourcesSetup
+from bot.core.arguments import UsageError
+from bot.runtime.source_jobs import SOURCES_KEY, SourcesSetup
 from bot.sources.texts import (
     NO_SOURCES,
     SOURCES_ADMINS_ONLY,

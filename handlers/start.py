@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.texts import help_text, start_text
+from bot.render.texts import help_text, start_text
 from handlers.card import parse_deep_link, send_card
 from handlers.common import services
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import _
-from bot.queries import parse_pair
-from bot.render import render_region_overview, render_service_overview
-from bot.texts import STATUS_USAGE
+from bot.core.arguments import parse_pair
+from bot.render.card import render_region_overview, render_service_overview
+from bot.render.i18n import _
+from bot.render.texts import STATUS_USAGE
 from handlers.card import send_card
 from handlers.common import argument_text, services
 

@@ -12,10 +12,23 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.i18n import _
-from bot.queries import UsageError
-from bot.services import Services
-from bot.subscription_texts import (
+from bot.core.arguments import UsageError
+from bot.render.i18n import _
+from bot.runtime.state import Services
+from bot.subscriptions.requests import (
+    MAX_SUBSCRIPTIONS,
+    StaleButton,
+    Topic,
+    default_zone,
+    is_quiet,
+    parse_quiet,
+    parse_subscribe,
+    parse_unsubscribe,
+    resolve_zone,
+    topic_of,
+    unsubscribe_target,
+)
+from bot.subscriptions.texts import (
     ADMINS_ONLY,
     ADMINS_ONLY_SHORT,
     ALREADY_GONE,
@@ -33,19 +46,6 @@ from bot.subscription_texts import (
     render_unsubscribed_all,
     subscription_name,
     topic_name,
-)
-from bot.subscriptions import (
-    MAX_SUBSCRIPTIONS,
-    StaleButton,
-    Topic,
-    default_zone,
-    is_quiet,
-    parse_quiet,
-    parse_subscribe,
-    parse_unsubscribe,
-    resolve_zone,
-    topic_of,
-    unsubscribe_target,
 )
 from handlers.common import argument_text, services
 from storage import subscriptions as store

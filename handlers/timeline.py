@@ -6,8 +6,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.history import read_history
-from bot.timeline import Page, StaleButton, page_of, parse_button, parse_timeline, render_timeline
+from bot.engine.history import read_history
+from bot.render.timeline import (
+    Page,
+    StaleButton,
+    page_of,
+    parse_button,
+    parse_timeline,
+    render_timeline,
+)
 from handlers.common import argument_text, services
 
 

@@ -5,7 +5,7 @@
 
 Extracts every `_("…")`, `N_("…")` and `ngettext("…", "…", n)` under bot/ and handlers/ into
 bot/locale/messages.pot, then updates bot/locale/<lang>/LC_MESSAGES/messages.po for each language
-in bot.i18n.LANGUAGES (creating it if missing): new messages arrive untranslated, messages no
+in bot.render.i18n.LANGUAGES (creating it if missing): new messages arrive untranslated, messages no
 longer in the source are dropped, translations are kept. A message whose English changed comes
 back marked fuzzy with the old translation as a hint; the bot ignores fuzzy translations and
 tests/test_i18n.py fails on them until a translator checks the text and removes the flag.
@@ -87,7 +87,7 @@ def update(language: str, pot: Catalog) -> Path:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from bot.i18n import DEFAULT, LANGUAGES
+    from bot.render.i18n import DEFAULT, LANGUAGES
 
     pot = template()
     _write(TEMPLATE, _render(pot))

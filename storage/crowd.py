@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from storage.citations import source_ids
 from storage.database import Connection, Database
 from storage.dirty import mark_dirty
 from storage.records import Source
-from storage.sources import source_ids
 from storage.timecodec import from_epoch, to_epoch
 
 CROWD_SOURCE = Source(
@@ -148,9 +148,7 @@ async def _already_reported(
         return await cursor.fetchone() is not None
 
 
-async def _bucket_count(
-    connection: Connection, service: str, region: str, bucket_at: int
-) -> int:
+async def _bucket_count(connection: Connection, service: str, region: str, bucket_at: int) -> int:
     async with connection.execute(
         "SELECT COUNT(DISTINCT reporter) FROM crowd_reports"
         " WHERE service = ? AND region = ? AND bucket_at = ?",

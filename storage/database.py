@@ -202,9 +202,9 @@ class Database(ABC):
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL"
                 " DEFAULT CURRENT_TIMESTAMP)"
             )
-            applied = {row[0] for row in await connection.fetchall(
-                "SELECT version FROM schema_version"
-            )}
+            applied = {
+                row[0] for row in await connection.fetchall("SELECT version FROM schema_version")
+            }
             for version, name, sql in migrations():
                 if version in applied:
                     continue

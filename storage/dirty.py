@@ -26,9 +26,7 @@ async def dirty_pairs(db: Database) -> list[tuple[str, str, int]]:
     return [(row["service"], row["region"], row["version"]) for row in rows]
 
 
-async def clear_dirty(
-    connection: Connection, seen: Iterable[tuple[str, str, int]]
-) -> None:
+async def clear_dirty(connection: Connection, seen: Iterable[tuple[str, str, int]]) -> None:
     """Forget the marks the refresh has handled; a pair marked again meanwhile stays dirty."""
     await connection.executemany(
         "DELETE FROM dirty_pairs WHERE service = ? AND region = ? AND version = ?", list(seen)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from storage.citations import source_ids
 from storage.database import Database
 from storage.dirty import mark_dirty
 from storage.events import insert_events
 from storage.observations import insert_observations
 from storage.records import Dataset, ImportCounts
 from storage.restrictions import insert_restrictions
-from storage.sources import source_ids
 
 
 def _source_names(dataset: Dataset) -> set[str]:

@@ -15,9 +15,7 @@ async def chosen_language(db: Database, user_id: int) -> str | None:
     return str(value) if value is not None else None
 
 
-async def chosen_languages(
-    connection: Connection, user_ids: Sequence[int]
-) -> dict[int, str]:
+async def chosen_languages(connection: Connection, user_ids: Sequence[int]) -> dict[int, str]:
     """The languages these people chose, inside the caller's transaction; no row, no entry."""
     found: dict[int, str] = {}
     for first in range(0, len(user_ids), _CHUNK):

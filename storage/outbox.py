@@ -68,9 +68,7 @@ def _row(row: Row) -> OutboxRow:
     )
 
 
-async def enqueue(
-    connection: Connection, messages: Sequence[NewMessage], now: datetime
-) -> int:
+async def enqueue(connection: Connection, messages: Sequence[NewMessage], now: datetime) -> int:
     """Add messages inside the caller's transaction; a dedup key already queued adds nothing."""
     before = connection.total_changes
     await connection.executemany(

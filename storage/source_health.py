@@ -77,9 +77,7 @@ def _health(row: Row) -> SourceHealth:
     )
 
 
-async def _set_targets(
-    connection: Connection, name: str, targets: Iterable[Pair]
-) -> None:
+async def _set_targets(connection: Connection, name: str, targets: Iterable[Pair]) -> None:
     await connection.execute("DELETE FROM source_targets WHERE source = ?", (name,))
     await connection.executemany(
         "INSERT INTO source_targets (source, service, region) VALUES (?, ?, ?)"

@@ -76,8 +76,6 @@ def _subscription(row: Row) -> Subscription:
     return Subscription(row["id"], row["chat_id"], row["service"], row["region"], row["min_level"])
 
 
-
-
 @asynccontextmanager
 async def _writing(
     target: Database | Connection,
@@ -146,9 +144,7 @@ async def drop_chat(connection: Database | Connection, chat_id: int) -> int:
     return removed
 
 
-async def move_chat(
-    connection: Database | Connection, old_chat_id: int, new_chat_id: int
-) -> None:
+async def move_chat(connection: Database | Connection, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup under a new id: its subscriptions and settings follow it.
 
     Where the new id already has a subscription to the same thing, the two merge into one with
@@ -193,9 +189,7 @@ async def move_chat(
 # ---------------------------------------------------------------- for the commands
 
 
-async def remember_chat(
-    connection: Connection, chat_id: int, kind: str, title: str | None
-) -> None:
+async def remember_chat(connection: Connection, chat_id: int, kind: str, title: str | None) -> None:
     """Keep the chat's kind and title current; its quiet hours and zone are left alone."""
     await connection.execute(
         "INSERT INTO chats (chat_id, kind, title) VALUES (?, ?, ?)"

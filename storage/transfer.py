@@ -94,10 +94,7 @@ class TableCheck:
 
     @property
     def ok(self) -> bool:
-        return (
-            self.source_rows == self.target_rows
-            and self.source_checksum == self.target_checksum
-        )
+        return self.source_rows == self.target_rows and self.source_checksum == self.target_checksum
 
 
 Progress = Callable[[TableProgress], None]
@@ -140,9 +137,7 @@ async def table_shapes(db: Database) -> dict[str, TableShape]:
                 " AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position",
                 (name,),
             )
-            shape = TableShape(
-                name, tuple(row[0] for row in columns), tuple(row[0] for row in key)
-            )
+            shape = TableShape(name, tuple(row[0] for row in columns), tuple(row[0] for row in key))
         else:
             info = await db.fetchall(
                 "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", (name,)
@@ -192,9 +187,7 @@ def parents_first(tables: Iterable[str], parents: Mapping[str, set[str]]) -> lis
     while remaining:
         waiting = set(remaining)
         ready = [
-            name
-            for name in remaining
-            if not (parents.get(name, set()) - {name}) & waiting
+            name for name in remaining if not (parents.get(name, set()) - {name}) & waiting
         ] or remaining[:1]
         placed += ready
         remaining = [name for name in remaining if name not in ready]
@@ -278,9 +271,7 @@ def _insert_sql(shape: TableShape) -> str:
     )
 
 
-async def _insert_batch(
-    connection: Any, shape: TableShape, rows: Sequence[Sequence[Any]]
-) -> None:
+async def _insert_batch(connection: Any, shape: TableShape, rows: Sequence[Sequence[Any]]) -> None:
     if not isinstance(connection, PostgresConnection):
         await connection.executemany(_insert_sql(shape), rows)
         return

@@ -13,11 +13,11 @@ from postgres import ENV_REQUIRE, PostgresServer, PostgresUnavailable, postgres_
 from processes import FakeTelegram
 from telegram.ext import Application
 
-from bot.app import build_application, close_services, open_services
-from bot.botapi import ChatDriver, InProcessBotAPI, SentMessage
-from bot.clock import FixedClock
-from bot.services import Services
-from bot.settings import Settings
+from bot.app.application import build_application, close_services, open_services
+from bot.config.settings import Settings
+from bot.core.clock import FixedClock
+from bot.offline.botapi import ChatDriver, InProcessBotAPI, SentMessage
+from bot.runtime.state import Services
 from handlers.common import SERVICES_KEY
 from storage.database import Database
 

@@ -73,14 +73,33 @@ def throwaway_cluster() -> Iterator[str]:
         if result.returncode != 0:
             raise PostgresUnavailable(f"{command[0]} failed: {result.stderr.strip()[-500:]}")
 
-    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-        "-E", "UTF8", "--no-locale")
+    run(
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+        "-E",
+        "UTF8",
+        "--no-locale",
+    )
     options = (
         f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
         " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     )
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
-        "-w", "start")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        options,
+        "-l",
+        str(folder / "log"),
+        "-w",
+        "start",
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -137,8 +156,13 @@ class PostgresServer:
     def fresh(self, *, migrated: bool = True) -> str:
         name = f"test_{uuid.uuid4().hex[:12]}"
         template = TEMPLATE if migrated else "template0"
-        _run(_admin(self.admin_url, f"CREATE DATABASE {name} TEMPLATE {template}"
-                    " ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"))
+        _run(
+            _admin(
+                self.admin_url,
+                f"CREATE DATABASE {name} TEMPLATE {template}"
+                " ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
+            )
+        )
         return database_url(self.admin_url, name)
 
     def drop(self, url: str) -> None:

@@ -1,7 +1,7 @@
 """A local stand-in for the outside APIs: recorded responses and bad days, on 127.0.0.1 only.
 
 A thread runs `http.server`, so the same server serves async tests (the bot's httpx client in
-the test's event loop) and sync ones (`bot.cli.main`, which runs its own loop). Besides plain
+the test's event loop) and sync ones (`bot.cli.main.main`, which runs its own loop). Besides plain
 replies it can hang (never answer), drip (one byte at a time, slower than any timeout allows)
 and answer by path, counting what was asked.
 """

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.dataset import parse_dataset
-from bot.delivery import Delivery
-from bot.ratelimit import SendLimits
+from bot.delivery.outbox import Delivery
+from bot.delivery.ratelimit import SendLimits
+from bot.imports.dataset import parse_dataset
 from storage.imports import import_dataset
 from storage.outbox import release_claims, rows_by_key, status_counts
 from storage.subscriptions import subscribe, subscriptions_of

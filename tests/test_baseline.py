@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.baseline import typical_for, weekly_medians, with_quiet_buckets
-from bot.detection import Thresholds, incidents_in
+from bot.core.baseline import typical_for, weekly_medians, with_quiet_buckets
+from bot.core.detection import Thresholds, incidents_in
 from storage.records import Observation
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
@@ -82,7 +82,7 @@ def test_scaling_every_week_scales_the_typical(counts, factor):
 
 
 async def test_a_source_baseline_in_a_csv_file_decides_the_level(bot_harness, tmp_path):
-    from bot.dataset import load_dataset_file
+    from bot.imports.files import load_dataset_file
     from storage.imports import import_dataset
 
     path = tmp_path / "busy.csv"

@@ -6,7 +6,7 @@ import logging
 
 from telegram.ext import CommandHandler
 
-from bot.botapi import InProcessBotAPI
+from bot.offline.botapi import InProcessBotAPI
 
 
 async def test_start_greets_by_name_and_suggests_an_example(bot_harness):
@@ -28,7 +28,7 @@ async def test_help_lists_examples_and_aliases(bot_harness):
 
 
 async def test_command_menu_is_set_at_start(bot_harness):
-    from bot.texts import COMMANDS
+    from bot.render.texts import COMMANDS
 
     menu = [command["command"] for command in bot_harness.api.commands]
     assert menu == [name for name, _ in COMMANDS]

@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.botapi import ChatDriver, InProcessBotAPI, SentMessage
+from bot.offline.botapi import ChatDriver, InProcessBotAPI, SentMessage
 
 NOW = 1_750_000_000.0
 USER = 1001

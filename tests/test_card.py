@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from matplotlib.image import imread
 
-from bot.chart import HEIGHT, WIDTH, render_chart
-from bot.dataset import parse_dataset
-from bot.detection import Thresholds
+from bot.core.detection import Thresholds
+from bot.imports.dataset import parse_dataset
+from bot.render.chart import HEIGHT, WIDTH, render_chart
 from storage.imports import import_dataset
 
 

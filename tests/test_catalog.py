@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.catalog import (
+from bot.core.catalog import (
     GLOBAL,
     Catalog,
     Region,

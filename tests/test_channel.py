@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import i18n
-from bot.botapi import InProcessBotAPI
-from bot.channel import queue_digest
-from bot.channel_setup import CHANNEL_KEY
-from bot.dataset import parse_dataset
-from bot.delivery import Delivery
-from bot.jobs import DIGEST_JOB
+from bot.delivery.outbox import Delivery
+from bot.engine.channel_posts import queue_digest
+from bot.imports.dataset import parse_dataset
+from bot.offline.botapi import InProcessBotAPI
+from bot.render import i18n
+from bot.runtime.channel_setup import CHANNEL_KEY
+from bot.runtime.jobs import DIGEST_JOB
 from storage.imports import import_dataset
 from storage.outbox import rows_by_key
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from processes import free_port
 
-from bot.cli import main
-from bot.settings import SettingsError, load_settings
+from bot.cli.main import main
+from bot.config.settings import SettingsError, load_settings
 
 TOKEN = "7654321:AAH-very-secret-token-value-0123456789abc"
 
@@ -167,9 +167,9 @@ def test_import_via_main_reports_counts(tmp_path, capsys):
 
 async def test_an_open_console_leaves_the_scheduled_work_to_a_running_bot(tmp_path):
     """`outagebot console` beside `outagebot run` on one SQLite file must not take the lead."""
-    from bot.clock import SystemClock
-    from bot.console import offline_bot
-    from bot.settings import Settings
+    from bot.cli.console import offline_bot
+    from bot.config.settings import Settings
+    from bot.core.clock import SystemClock
     from storage.leases import FileLock
 
     database = tmp_path / "bot.sqlite3"
@@ -183,8 +183,8 @@ async def test_an_open_console_leaves_the_scheduled_work_to_a_running_bot(tmp_pa
 def test_every_configured_secret_is_masked_in_log_lines():
     import logging
 
-    from bot.logs import RedactingFormatter
-    from bot.settings import Settings
+    from bot.config.settings import Settings
+    from bot.runtime.logs import RedactingFormatter
 
     secrets = {"cloudflare": "cf-radar-token-5551234", "hook": "hook-secret_0987", "pg": "pg-pw-42"}
     settings = Settings(  # type: ignore[call-arg]

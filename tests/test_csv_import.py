@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import default_catalog
-from bot.cli import main
-from bot.dataset import DatasetError, parse_csv_dataset
+from bot.cli.main import main
+from bot.core.catalog import default_catalog
+from bot.imports.dataset import DatasetError, parse_csv_dataset
 from storage.database import Database
 from storage.observations import count_observations
 

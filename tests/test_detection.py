@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.detection import Thresholds, incidents_in, level_for
+from bot.core.detection import Thresholds, incidents_in, level_for
 from storage.records import Observation
 
 START = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)

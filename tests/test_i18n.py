@@ -14,11 +14,11 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot import i18n
-from bot.dataset import parse_dataset
-from bot.i18n import FSI, PDI
-from bot.jobs import FOLLOW_JOB
-from bot.texts import COMMANDS, help_text
+from bot.imports.dataset import parse_dataset
+from bot.render import i18n
+from bot.render.i18n import FSI, PDI
+from bot.render.texts import COMMANDS, help_text
+from bot.runtime.jobs import FOLLOW_JOB
 from storage.imports import import_dataset
 
 ROOT = Path(__file__).resolve().parent.parent

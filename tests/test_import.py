@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import default_catalog
-from bot.cli import main
-from bot.dataset import DatasetError, embedded_dataset_path, load_dataset, parse_dataset
+from bot.cli.main import main
+from bot.core.catalog import default_catalog
+from bot.imports.dataset import DatasetError, embedded_dataset_path, load_dataset, parse_dataset
 from storage.database import Database
 from storage.events import count_events
 from storage.imports import import_dataset

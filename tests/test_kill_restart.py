@@ -20,7 +20,7 @@ from pathlib import Path
 
 from processes import wait_until
 
-from bot.dataset import parse_dataset
+from bot.imports.dataset import parse_dataset
 from storage.database import Database
 from storage.imports import import_dataset
 from storage.outbox import status_counts
@@ -32,8 +32,8 @@ CHATS = list(range(9001, 9041))  # 40 subscribers
 
 async def store_subscribers_and_spike(db: Database, chats: list[int], now: datetime) -> None:
     """The bundled data, `chats` subscribed to X in Pakistan, and a spike five minutes ago."""
-    from bot.catalog import default_catalog
-    from bot.dataset import embedded_dataset_path, load_dataset
+    from bot.core.catalog import default_catalog
+    from bot.imports.dataset import embedded_dataset_path, load_dataset
 
     catalog = default_catalog()
     await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
@@ -65,9 +65,9 @@ async def store_subscribers_and_spike(db: Database, chats: list[int], now: datet
 
 async def prepare(database: Path, now: datetime) -> None:
     """Subscribers and an incident opening now, refreshed so its 40 alerts wait in the outbox."""
-    from bot.alerts import queue_alerts
-    from bot.catalog import default_catalog
-    from bot.outlook import Summaries
+    from bot.core.catalog import default_catalog
+    from bot.engine.alerts import queue_alerts
+    from bot.engine.refresh import Summaries
 
     db = await Database.open(database)
     try:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.leader import Leadership
+from bot.runtime.leadership import Leadership
 from storage.database import Database
 from storage.leases import AdvisoryLock, FileLock, SoleLock, leader_backend, lock_for
 from storage.outbox import NewMessage, claim_due, enqueue, release_claims
@@ -29,8 +29,10 @@ async def queue(db: Database, count: int) -> None:
     async with db.transaction() as connection:
         await enqueue(
             connection,
-            [NewMessage(chat_id=100 + n, kind="alert", dedup_key=f"k{n}", text="hi")
-             for n in range(count)],
+            [
+                NewMessage(chat_id=100 + n, kind="alert", dedup_key=f"k{n}", text="hi")
+                for n in range(count)
+            ],
             NOW,
         )
 
@@ -200,12 +202,12 @@ async def test_a_claim_lapses_and_a_new_leader_releases_the_old_ones(db):
 
 
 async def test_a_follower_takes_in_the_summaries_the_leader_refreshed(database_target):
-    from bot.catalog import default_catalog
-    from bot.outlook import Summaries
+    from bot.core.catalog import default_catalog
+    from bot.engine.refresh import Summaries
 
     leader_db, follower_db = await Database.open(database_target), None
     try:
-        from bot.dataset import embedded_dataset_path, load_dataset
+        from bot.imports.dataset import embedded_dataset_path, load_dataset
         from storage.imports import import_dataset
 
         catalog = default_catalog()
@@ -225,7 +227,7 @@ async def test_a_follower_takes_in_the_summaries_the_leader_refreshed(database_t
 
 
 async def test_scheduled_refresh_is_skipped_on_a_replica_that_does_not_lead(bot_harness):
-    from bot.jobs import REFRESH_JOB
+    from bot.runtime.jobs import REFRESH_JOB
     from storage.dirty import dirty_pairs
 
     services = bot_harness.services

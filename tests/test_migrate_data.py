@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 import storage.transfer as transfer
-from bot.catalog import default_catalog
-from bot.cli import main
-from bot.dataset import embedded_dataset_path, load_dataset
-from bot.outlook import Summaries
+from bot.cli.main import main
+from bot.core.catalog import default_catalog
+from bot.engine.refresh import Summaries
+from bot.imports.dataset import embedded_dataset_path, load_dataset
 from storage.crowd import record_report, reporter_salt
 from storage.database import Database
 from storage.imports import import_dataset
@@ -247,8 +247,15 @@ def test_new_rows_on_postgresql_get_ids_past_the_copied_ones(source, pg_url):
         try:
             highest = await db.scalar("SELECT MAX(id) FROM subscriptions")
             outcome = await subscribe(
-                db, 3003, kind="private", title=None, service="x", region="PK",
-                min_level="outage", at=NOW, limit=20,
+                db,
+                3003,
+                kind="private",
+                title=None,
+                service="x",
+                region="PK",
+                min_level="outage",
+                at=NOW,
+                limit=20,
             )
             assert outcome.subscription is not None
             return highest, outcome.subscription.id
@@ -322,9 +329,7 @@ def test_copy_cut_short_keeps_whole_batches_and_resumes(source, pg_url, monkeypa
 # SQLite keeps text, or a fraction, in an INTEGER column; PostgreSQL takes neither (asyncpg
 # alone would round the fraction off without a word).
 @pytest.mark.parametrize("bad_value", ["lots", 5.5])
-def test_refused_row_stops_the_copy_naming_it_and_rerun_resumes(
-    source, pg_url, capsys, bad_value
-):
+def test_refused_row_stops_the_copy_naming_it_and_rerun_resumes(source, pg_url, capsys, bad_value):
     async def spoil(value: object) -> int:
         db = await Database.open(source)
         try:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.plaintext import (
+from bot.render.telegram_html import (
     TelegramHTMLError,
     html_to_text,
     parse_telegram_html,

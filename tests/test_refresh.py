@@ -8,9 +8,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from bot.dataset import parse_dataset
-from bot.jobs import REFRESH_JOB
-from bot.outlook import transitions_between
+from bot.engine.refresh import transitions_between
+from bot.imports.dataset import parse_dataset
+from bot.runtime.jobs import REFRESH_JOB
 from storage.imports import import_dataset
 from storage.incidents import recent_incidents
 from storage.records import IncidentRecord
@@ -227,9 +227,9 @@ async def test_incidents_for_an_unknown_name_suggests(bot_harness):
 
 
 async def test_replay_prints_the_outage_unfolding(tmp_path):
-    from bot.catalog import default_catalog
-    from bot.dataset import embedded_dataset_path
-    from bot.replay import replay
+    from bot.core.catalog import default_catalog
+    from bot.engine.replay import replay
+    from bot.imports.dataset import embedded_dataset_path
 
     said: list[str] = []
     waits: list[float] = []

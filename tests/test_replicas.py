@@ -61,9 +61,18 @@ class Replica:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "bot.cli", "run", "--webhook",
-                    "--listen", "127.0.0.1", "--port", str(self.port),
-                    "--url", "https://example.invalid/telegram", "--no-set-webhook",
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "run",
+                    "--webhook",
+                    "--listen",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--url",
+                    "https://example.invalid/telegram",
+                    "--no-set-webhook",
                 ],
                 env=env,
                 stdout=out,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.crowd import parse_report, problem_named
-from bot.queries import UsageError
+from bot.core.arguments import UsageError
+from bot.crowd.reports import parse_report, problem_named
 from storage.crowd import CROWD_SOURCE, problem_shares, reporter_salt
 
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the harness clock's start, a bucket edge
@@ -223,7 +223,7 @@ def test_an_empty_report_is_a_usage_error(catalog):
 
 @pytest.fixture
 def catalog():
-    from bot.catalog import default_catalog
+    from bot.core.catalog import default_catalog
 
     return default_catalog()
 

@@ -10,10 +10,10 @@ import pytest
 from source_server import FakeAPI, Reply, ok
 from telegram.ext import CallbackContext
 
-import bot.cli
-from bot.settings import SettingsError, load_settings
-from bot.sources.card import source_lines_for
-from bot.sources.jobs import FORGET_JOB, SOURCES_KEY, job_name
+import bot.cli.main
+from bot.config.settings import SettingsError, load_settings
+from bot.runtime.source_jobs import FORGET_JOB, SOURCES_KEY, job_name
+from bot.sources.evidence import source_lines_for
 from storage.source_health import health_of
 
 ADMIN = 1001  # the default driver's user id
@@ -169,8 +169,10 @@ def check(monkeypatch, tmp_path: Path, *args: str) -> int:
         if key.startswith("OUTAGEBOT_"):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
-    monkeypatch.setattr(bot.cli, "configure_logging", lambda *a, **k: None)
-    return bot.cli.main(["--database", str(tmp_path / "check.sqlite3"), "sources", "check", *args])
+    monkeypatch.setattr(bot.cli.main, "configure_logging", lambda *a, **k: None)
+    return bot.cli.main.main(
+        ["--database", str(tmp_path / "check.sqlite3"), "sources", "check", *args]
+    )
 
 
 def test_sources_check_prints_what_came_back_and_exits_0(monkeypatch, tmp_path, capsys, api):

@@ -9,8 +9,8 @@ import pytest
 from source_server import FakeAPI, Reply, ok
 from telegram.ext import CallbackContext
 
-from bot.jobs import REFRESH_JOB
-from bot.sources.jobs import job_name
+from bot.runtime.jobs import REFRESH_JOB
+from bot.runtime.source_jobs import job_name
 
 SIGNALS_PK = "/v2/signals/raw/country/PK"
 EVENTS = "/v2/outages/events"
@@ -18,8 +18,11 @@ EVENTS = "/v2/outages/events"
 
 def serve_ioda(api: FakeAPI, events: Reply | None = None) -> None:
     api.route(EVENTS, events or ok("ioda_outages_events_PK.json"))
-    api.route_by(SIGNALS_PK, "datasource", {
-        s: ok(f"ioda_signals_{s}_PK.json") for s in ("bgp", "ping-slash24", "merit-nt")})
+    api.route_by(
+        SIGNALS_PK,
+        "datasource",
+        {s: ok(f"ioda_signals_{s}_PK.json") for s in ("bgp", "ping-slash24", "merit-nt")},
+    )
 
 
 @pytest.fixture
@@ -50,8 +53,10 @@ async def test_status_shows_the_countrys_connectivity_with_who_measured_it(harne
     await run_job(harness, job_name("IODA"))
     await run_job(harness, REFRESH_JOB)
     text = (await harness.send("/status x pk")).plain
-    assert ("🌐 Internet in Pakistan: BGP-visible networks 40% below normal since 14:00 PKT "
-            "(09:00 UTC) (IODA, 5 min ago)") in text
+    assert (
+        "🌐 Internet in Pakistan: BGP-visible networks 40% below normal since 14:00 PKT "
+        "(09:00 UTC) (IODA, 5 min ago)"
+    ) in text
     assert "Updated 0 s ago" in text  # the prepared card, not one made on demand
 
 

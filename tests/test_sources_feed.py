@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from source_server import FakeAPI, Reply, fixture
 
-from bot.catalog import default_catalog
-from bot.clock import FixedClock
+from bot.core.catalog import default_catalog
+from bot.core.clock import FixedClock
 from bot.sources import ADAPTERS, build_adapter
 from bot.sources.base import SourceError
 from bot.sources.config import SourcesFileError, parse_sources

@@ -16,9 +16,9 @@ import pytest
 from pydantic import SecretStr
 from source_server import FakeAPI, Reply, fixture, ok
 
-import bot.cli
-from bot.catalog import default_catalog
-from bot.clock import FixedClock
+import bot.cli.main
+from bot.core.catalog import default_catalog
+from bot.core.clock import FixedClock
 from bot.sources import ADAPTERS
 from bot.sources.base import ShapeError
 from bot.sources.config import SourcesFileError, parse_sources
@@ -379,7 +379,7 @@ def test_sources_check_says_no_token_and_asks_nothing(monkeypatch, tmp_path, cap
         if key.startswith("OUTAGEBOT_"):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(bot.cli, "configure_logging", lambda *a, **k: None)
+    monkeypatch.setattr(bot.cli.main, "configure_logging", lambda *a, **k: None)
     path = tmp_path / "sources.toml"
     path.write_text(
         f'[[sources]]\nname = "Cloudflare Radar"\nkind = "cloudflare_radar"\n'
@@ -387,7 +387,7 @@ def test_sources_check_says_no_token_and_asks_nothing(monkeypatch, tmp_path, cap
         encoding="utf-8",
     )
     database = str(tmp_path / "check.sqlite3")
-    code = bot.cli.main(["--database", database, "sources", "check", "--file", str(path)])
+    code = bot.cli.main.main(["--database", database, "sources", "check", "--file", str(path)])
     out = capsys.readouterr().out
     assert code == 1
     assert "failed: no token configured (set OUTAGEBOT_CLOUDFLARE_TOKEN" in out

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from source_server import FakeAPI, Reply, fixture, ok
 
-from bot.catalog import default_catalog
-from bot.clock import FixedClock
+from bot.core.catalog import default_catalog
+from bot.core.clock import FixedClock
+from bot.render.signals import render_source_lines
 from bot.sources import ADAPTERS, build_adapter
 from bot.sources.base import SourceResult, chosen_pairs
-from bot.sources.card import render_source_lines, source_lines_for
 from bot.sources.config import parse_sources
+from bot.sources.evidence import source_lines_for
 from bot.sources.runner import run_source
 from storage.database import Database
 from storage.dirty import dirty_pairs

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.dataset import parse_dataset
+from bot.imports.dataset import parse_dataset
 from storage.imports import import_dataset
 
 OUTAGE_EVENING = datetime(2025, 3, 10, 18, 30, tzinfo=UTC)
@@ -171,7 +171,7 @@ async def test_restriction_text_with_markup_is_shown_escaped(bot_harness):
 
 
 async def test_every_card_fits_one_telegram_message(bot_harness):
-    from bot.plaintext import utf16_len
+    from bot.render.telegram_html import utf16_len
 
     for command in (
         "/status X Pakistan",

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import default_catalog
-from bot.cli import main
-from bot.dataset import DatasetError, load_dataset_file
-from bot.stop_import import is_stop_file, parse_stop_csv
+from bot.cli.main import main
+from bot.core.catalog import default_catalog
+from bot.imports.files import load_dataset_file
+from bot.imports.reading import DatasetError
+from bot.imports.stop import is_stop_file, parse_stop_csv
 from storage.database import Database
 from storage.imports import import_dataset
 from storage.records import PartialDate, Restriction

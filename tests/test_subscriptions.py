@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.catalog import default_catalog
-from bot.queries import UsageError
-from bot.subscriptions import (
+from bot.core.arguments import UsageError
+from bot.core.catalog import default_catalog
+from bot.subscriptions.requests import (
     MAX_SUBSCRIPTIONS,
     StaleButton,
     is_quiet,

@@ -6,9 +6,9 @@ import logging
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from bot.catalog import default_catalog
-from bot.render import fits
-from bot.timeline import MAX_HOURS, NEWER, OLDER, Window, button_data, parse_timeline
+from bot.core.catalog import default_catalog
+from bot.render.card import fits
+from bot.render.timeline import MAX_HOURS, NEWER, OLDER, Window, button_data, parse_timeline
 from storage.imports import import_dataset
 from storage.records import Dataset, Observation
 from tests.conftest import TODAY

@@ -26,20 +26,20 @@ from processes import command_update, free_port, post_update, wait_until
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.app import build_application
-from bot.botapi import InProcessBotAPI
-from bot.cli import main
-from bot.clock import FixedClock
-from bot.plaintext import html_to_text
-from bot.services import SERVICES_KEY
-from bot.settings import SettingsError, load_settings
-from bot.webhook import (
+from bot.app.application import build_application
+from bot.app.webhook import (
     ALLOWED_UPDATES,
     SECRET_HEADER,
     WebhookConfig,
     WebhookError,
     WebhookRunner,
 )
+from bot.cli.main import main
+from bot.config.settings import SettingsError, load_settings
+from bot.core.clock import FixedClock
+from bot.offline.botapi import InProcessBotAPI
+from bot.render.telegram_html import html_to_text
+from bot.runtime.state import SERVICES_KEY
 from tests.conftest import TODAY, offline_settings
 
 SECRET = "webhook-test-secret_0123456789abcdefABCDEF"
@@ -381,9 +381,7 @@ def healthy(port: int) -> bool:
         return False
 
 
-def test_outagebot_run_webhook_serves_updates_and_stops_cleanly_on_sigterm(
-    tmp_path, fake_telegram
-):
+def test_outagebot_run_webhook_serves_updates_and_stops_cleanly_on_sigterm(tmp_path, fake_telegram):
     fake = fake_telegram
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGEBOT_")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.catalog import Catalog
+from bot.core.catalog import Catalog
 from bot.sources.base import Adapter, AdapterFactory, SourceConfig
 from bot.sources.feed import FeedAdapter
 from bot.sources.ioda import IodaAdapter

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
-from bot.catalog import Catalog
+from bot.core.catalog import Catalog
 from storage.records import Dataset
 from storage.source_health import Pair, Watched
 from storage.source_readings import BlockingReading, ConnectivityReading

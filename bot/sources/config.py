@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bot.catalog import Catalog, UnknownName
+from bot.core.catalog import Catalog, UnknownName
 from bot.sources.base import Adapter, ConfigProblem, FetchPolicy, SourceConfig
 
 COMMON_KEYS = frozenset(

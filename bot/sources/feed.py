@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import feedparser
 import httpx
 
-from bot.catalog import Catalog, normalise
+from bot.core.catalog import Catalog, normalise
 from bot.sources.base import (
     ConfigProblem,
     Fetcher,

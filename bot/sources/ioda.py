@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from bot.catalog import Catalog
+from bot.core.catalog import Catalog
+from bot.core.findings import SIGNAL_ORDER, SIGNALS, Connectivity, signal_label
 from bot.sources.base import (
     EVERY,
     Fetcher,
@@ -40,7 +41,6 @@ from bot.sources.base import (
     option_number,
     watched_regions,
 )
-from bot.sources.findings import Connectivity
 from storage.records import Dataset, Event
 from storage.source_health import Pair, Watched
 from storage.source_readings import ConnectivityReading
@@ -50,20 +50,6 @@ DEFAULT_URL = "https://api.ioda.inetintel.cc.gatech.edu/v2"
 DASHBOARD = "https://ioda.inetintel.cc.gatech.edu"
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
-    short: str  # for "(IODA, BGP, 10 min ago)"
-    phrase: str  # for "BGP-visible networks dropped 40% below normal"
-
-
-SIGNALS: dict[str, Signal] = {
-    "bgp": Signal("BGP", "BGP-visible networks"),
-    "ping-slash24": Signal("active probing", "networks answering active probes"),
-    "merit-nt": Signal("telescope", "hosts seen by the network telescope"),
-    "ucsd-nt": Signal("telescope", "hosts seen by the network telescope"),
-}
-SIGNAL_ORDER = ("bgp", "ping-slash24", "merit-nt", "ucsd-nt")  # steadiest first
-
 # Below this a dip is ordinary noise (active probing swings with the time of day); above it the
 # card says "dropped". IODA's own events also count, whatever our estimate of the drop.
 DROP_THRESHOLD = 10.0
@@ -71,10 +57,6 @@ DROP_THRESHOLD = 10.0
 RECENT = timedelta(hours=1)  # the latest values, kept out of "normal"
 BEFORE_EVENT = timedelta(hours=6)  # what an event's start is compared with
 EVENT_ONSET = timedelta(hours=1)  # the deepest point of an event's first hour
-
-
-def signal_label(signal: str) -> Signal:
-    return SIGNALS.get(signal, Signal(signal, f"{signal} signal"))
 
 
 class IodaAdapter:

@@ -25,7 +25,8 @@ from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any, ClassVar
 
-from bot.catalog import Catalog
+from bot.core.catalog import Catalog
+from bot.core.findings import BLOCKED_PCT, MIN_MEASUREMENTS
 from bot.sources.base import (
     ConfigProblem,
     Fetcher,
@@ -44,10 +45,6 @@ from storage.source_readings import BlockingReading
 DEFAULT_URL = "https://api.ooni.io"
 # The test that checks whether websites are reachable; its anomalies are what blocking looks like.
 TEST_NAME = "web_connectivity"
-
-# Below these the evidence is too thin for a timeline event (the card still shows the numbers).
-MIN_MEASUREMENTS = 10
-BLOCKED_PCT = 20.0
 
 
 class OoniAdapter:

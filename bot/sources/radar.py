@@ -33,8 +33,8 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from bot.catalog import Catalog
-from bot.settings import ENV_PREFIX, SettingsError, load_settings
+from bot.config.settings import ENV_PREFIX, SettingsError, load_settings
+from bot.core.catalog import Catalog
 from bot.sources.base import (
     EVERY,
     Fetcher,

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import httpx
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.sources.base import USER_AGENT, Adapter, Fetcher, Sleep, SourceError, SourceResult
 from storage.database import Database
 from storage.imports import import_dataset

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from bot.catalog import Catalog
+from bot.core.catalog import Catalog
 from bot.sources.base import (
     EVERY,
     ConfigProblem,

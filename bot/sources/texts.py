@@ -6,10 +6,10 @@ import html
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.render.timefmt import ago_text, duration_text
 from bot.sources.base import SourceConfig
 from bot.sources.config import SourcesFileError
 from bot.sources.runner import RunReport
-from bot.timefmt import ago_text, duration_text
 from storage.source_health import EVERY, Pair, SourceHealth
 
 SOURCES_ADMINS_ONLY = "Only the bot's admins can see its sources."

@@ -1,0 +1,131 @@
+"""Alerts: who hears about a transition, and what they read. Written in the refresh's transaction.
+
+One alert per transition per chat, however the chat's subscriptions overlap: the subscriber
+query returns each chat once, and the dedup key makes a repeated refresh queue nothing new.
+A private chat whose person chose a language with /language reads the alert in it; groups, and
+people who never chose, read English.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.summaries import PairSummary
+from bot.engine.refresh import RefreshBatch, Transition
+from bot.render import i18n
+from bot.render.card import (
+    LEVEL_BADGE,
+    cite,
+    esc,
+    flag,
+    level_words,
+    named,
+    region_label,
+    reports_text,
+)
+from bot.render.i18n import N_, _, number
+from bot.render.timefmt import clock_pair, duration_text
+from bot.subscriptions.requests import is_quiet
+from storage.database import Connection
+from storage.languages import chosen_languages
+from storage.outbox import NewMessage, enqueue
+from storage.subscriptions import subscribers_for
+from storage.timecodec import to_epoch
+
+HEADLINES = {
+    "opened": "{badge} <b>{where}: {level}</b>",
+    "escalated": N_("{badge} <b>{where}: now {level}</b> (was {previous})"),
+    "resolved": N_("✅ <b>{where}: back to normal</b>"),
+}
+
+
+def alert_text(transition: Transition, summary: PairSummary, now: datetime) -> str:
+    """What a subscriber reads: the pair, the level, count against typical, local time + UTC."""
+    incident = transition.incident
+    tz = summary.region.timezone
+    service, region = named(summary.service.name), region_label(summary.region)
+    pair = _("{service} in {region}").format(service=service, region=region)
+    lines = [
+        _(HEADLINES[transition.kind]).format(
+            badge=LEVEL_BADGE.get(incident.level, "🟠"),
+            where=f"{flag(summary.region)} {pair}",
+            level=level_words(incident.level),
+            previous=level_words(transition.previous_level or "normal"),
+        )
+    ]
+    latest = summary.latest
+    if transition.kind != "resolved" and latest is not None:
+        reading = (
+            _("{count} at {time}, typical {typical} — {source}")
+            if summary.typical is not None
+            else _("{count} at {time}, typical not known — {source}")
+        )
+        lines.append(
+            reading.format(
+                count=reports_text(latest),
+                time=clock_pair(latest.at, tz),
+                typical=number(summary.typical or 0),
+                source=cite(latest.source),
+            )
+        )
+        lines.append(
+            _("Since {time}").format(time=clock_pair(incident.opened_at, tz, with_day=True))
+        )
+    else:
+        end = incident.resolved_at or incident.last_seen
+        lines.append(
+            _("From {start} to {end} ({duration}), peak {count} at {time}").format(
+                start=clock_pair(incident.opened_at, tz, with_day=True),
+                end=clock_pair(end, tz),
+                duration=duration_text(end - incident.opened_at),
+                count=number(incident.peak_count),
+                time=clock_pair(incident.peak_at, tz),
+            )
+        )
+    if summary.active_block is not None:
+        lines.append(
+            "⛔ " + _("{service} is blocked in {region}.").format(service=service, region=region)
+        )
+    command = f"/status {esc(summary.service.key)} {esc(summary.region.code.lower())}"
+    lines.append(_("More: {command}").format(command=command))
+    return "\n".join(lines)
+
+
+def dedup_key(transition: Transition, chat_id: int) -> str:
+    incident = transition.incident
+    return (
+        f"alert:{transition.kind}:{incident.service}:{incident.region}:"
+        f"{to_epoch(incident.opened_at)}:{incident.level}:{chat_id}"
+    )
+
+
+async def queue_alerts(connection: Connection, batch: RefreshBatch) -> int:
+    """Fan each transition out to the chats subscribed to it, in the refresh's transaction."""
+    messages: list[NewMessage] = []
+    for transition in batch.transitions:
+        incident = transition.incident
+        summary = batch.summaries.get((incident.service, incident.region))
+        if summary is None:
+            continue
+        chats = await subscribers_for(connection, incident.service, incident.region, incident.level)
+        # In a private chat the chat id is the person's id.
+        chosen = await chosen_languages(
+            connection, [chat.chat_id for chat in chats if chat.chat_kind == "private"]
+        )
+        texts: dict[str, str] = {}
+        for chat in chats:
+            language = chosen.get(chat.chat_id, i18n.DEFAULT)
+            if language not in texts:
+                with i18n.use_language(language):
+                    texts[language] = alert_text(transition, summary, batch.now)
+            quiet = is_quiet(batch.now, chat.timezone, chat.quiet_start, chat.quiet_end)
+            messages.append(
+                NewMessage(
+                    chat_id=chat.chat_id,
+                    kind="alert",
+                    dedup_key=dedup_key(transition, chat.chat_id),
+                    text=texts[language],
+                    silent=quiet,
+                )
+            )
+    return await enqueue(connection, messages, batch.now)

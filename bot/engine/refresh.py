@@ -1,0 +1,401 @@
+"""The outage engine's I/O side: reads records, runs the pure core, keeps prepared summaries.
+
+`/status` reads a prepared summary from memory; the refresh job recomputes only the pairs that
+got new data (marked in `dirty_pairs` by whoever wrote it, this process or a cron import), the
+pairs with a live incident (time alone can resolve them), and a few summaries a day old (so
+"blocked for 2 years 9 months" keeps counting). Handlers never see SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.core.baseline import typical_for, with_quiet_buckets
+from bot.core.catalog import Catalog, Region, Service
+from bot.core.detection import LEVEL_RANK, Incident, Thresholds, incidents_in
+from bot.core.summaries import PairSummary, focus_window, summarize
+from bot.render import i18n
+from bot.render.card import overview_lines, prepare_summary, render_card
+from bot.sources.evidence import source_lines_for
+from storage.crowd import CROWD_SOURCE as CROWD
+from storage.crowd import problem_shares
+from storage.database import Connection, Database
+from storage.dirty import clear_dirty, dirty_pairs, known_pairs
+from storage.events import events_between
+from storage.incidents import latest_incident, save_incidents
+from storage.observations import observations_for, peaks_elsewhere
+from storage.prepared import load_prepared, save_prepared
+from storage.records import IncidentRecord, Observation, PreparedSummary
+from storage.restrictions import restrictions_for
+
+log = logging.getLogger(__name__)
+
+CROWD_SOURCE = CROWD.name
+# Date-only records are stored at 00:00 UTC of their day; widen reads so they are not missed.
+DAY = timedelta(days=1)
+# Summaries older than this are recomputed even without new data, a few per run.
+SWEEP_AFTER = timedelta(days=1)
+SWEEP_PER_RUN = 50
+
+Pair = tuple[str, str]
+
+
+@dataclass
+class RefreshHealth:
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    pairs_last_run: int = 0
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An incident opened, got worse, or ended: what alerts are made of."""
+
+    kind: Literal["opened", "escalated", "resolved"]
+    incident: IncidentRecord
+    previous_level: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReport:
+    pairs: int
+    transitions: tuple[Transition, ...] = ()
+    queued: int = 0  # outbox messages the listeners wrote
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshBatch:
+    """What one refresh found, handed to listeners inside its transaction."""
+
+    now: datetime
+    transitions: tuple[Transition, ...]
+    summaries: dict[tuple[str, str], PairSummary]
+
+
+# A listener writes what follows from a refresh (alerts, channel posts) in the same transaction
+# as the refresh itself, so a transition and its messages land together or not at all. It
+# returns how many outbox messages it queued.
+Listener = Callable[[Connection, RefreshBatch], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """The card for a pair, and whether it came prepared (with its age) or was made now."""
+
+    html: str
+    made_at: datetime
+    prepared: bool
+
+
+@dataclass
+class _Index:
+    by_service: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_region: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, service: str, region: str) -> None:
+        self.by_service[service].add(region)
+        self.by_region[region].add(service)
+
+
+class Summaries:
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        rules: Thresholds | None = None,
+        *,
+        baseline_weeks: int = 6,
+        bucket: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.rules = rules or Thresholds()
+        self.baseline_weeks = baseline_weeks
+        self.bucket = bucket
+        self.prepared: dict[Pair, PreparedSummary] = {}
+        self.index = _Index()
+        self.live: set[Pair] = set()
+        self.health = RefreshHealth()
+        self.listeners: list[Listener] = []
+        # One refresh at a time: two would read the same previous incident and both queue its
+        # alert (the scheduled tick and a new leader's immediate refresh can meet).
+        self._refreshing = asyncio.Lock()
+
+    # ------------------------------------------------------------------ reading
+
+    async def load(self) -> int:
+        """Warm the memory from the stored summaries (a restart, or another replica's work)."""
+        for row in await load_prepared(self.db):
+            self._keep(row)
+        return len(self.prepared)
+
+    async def follow(self) -> int:
+        """Take in what the leader's refreshes stored since the last look; how many changed.
+
+        A replica that does not lead never refreshes, so this is how its /status stays as
+        fresh as the leader's (within one follow interval).
+        """
+        newest = max((row.made_at for row in self.prepared.values()), default=None)
+        rows = await load_prepared(self.db, since=newest)
+        changed = 0
+        for row in rows:
+            if self.prepared.get((row.service, row.region)) != row:
+                self._keep(row)
+                changed += 1
+        return changed
+
+    async def card(self, service: Service, region: Region, now: datetime) -> Card:
+        prepared = self.prepared.get((service.key, region.code))
+        english = i18n.current() == i18n.DEFAULT  # prepared cards are rendered in English
+        if prepared is not None and prepared.made_at <= now and english:
+            return Card(prepared.card, prepared.made_at, prepared=True)
+        # Not prepared yet (first minutes after start) or asked about the past (`--at`).
+        summary, _ = await self.compute(service, region, now)
+        return Card(render_card(summary, now=now), now, prepared=False)
+
+    async def service_lines(self, service: Service, now: datetime) -> list[str]:
+        """Overview lines for a service in every region on record, busiest first."""
+        regions = self.index.by_service.get(service.key)
+        rows = [self.prepared[(service.key, code)] for code in regions or ()]
+        stale = not rows or any(row.made_at > now for row in rows)
+        if stale or i18n.current() != i18n.DEFAULT:
+            return overview_lines(await self.for_service(service, now), by="region")
+        rows = [row for row in rows if row.has_data]
+        rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._region_name(row.region)))
+        return [row.service_line for row in rows]
+
+    async def region_lines(self, region: Region, now: datetime) -> list[str]:
+        """Overview lines for every service on record in a region, busiest first."""
+        services = self.index.by_region.get(region.code)
+        rows = [self.prepared[(key, region.code)] for key in services or ()]
+        stale = not rows or any(row.made_at > now for row in rows)
+        if stale or i18n.current() != i18n.DEFAULT:
+            return overview_lines(await self.for_region(region, now), by="service")
+        rows = [row for row in rows if row.has_data]
+        rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._service_name(row.service)))
+        return [row.region_line for row in rows]
+
+    def _region_name(self, code: str) -> str:
+        return self.catalog.region(code).name
+
+    def _service_name(self, key: str) -> str:
+        return self.catalog.service(key).name
+
+    # ------------------------------------------------------------------ computing
+
+    async def compute(
+        self, service: Service, region: Region, now: datetime
+    ) -> tuple[PairSummary, list[Incident]]:
+        """A pair's summary from a bounded read of its history (never all of it)."""
+        limit = self.baseline_weeks * 7 * int(DAY / self.bucket) + 200
+        observations = await observations_for(
+            self.db, service.key, region.code, until=now, limit=limit
+        )
+        typical = typical_for(observations, now=now, weeks=self.baseline_weeks)
+        series = with_quiet_buckets(observations, source=CROWD_SOURCE, now=now, bucket=self.bucket)
+        incidents = incidents_in(series, typical, self.rules, now)
+        window = focus_window(observations, incidents, now)
+        events = []
+        elsewhere: dict[str, list[Observation]] = defaultdict(list)
+        if window:
+            events = await events_between(
+                self.db, service.key, [region.code, "global"], window.start - DAY, window.end
+            )
+        if window and incidents:  # "elsewhere, same period" is for an incident, not a quiet day
+            for row in await peaks_elsewhere(
+                self.db, service.key, window.start, window.end, exclude_region=region.code
+            ):
+                elsewhere[row.region].append(row)
+        restrictions = await restrictions_for(self.db, region.code, [service.key, "internet"])
+        problems = []
+        if window and any(row.source == CROWD_SOURCE for row in observations):
+            problems = await problem_shares(
+                self.db, service.key, region.code, window.start, window.end + self.bucket
+            )
+        latest_timed = next(
+            (row for row in reversed(observations) if row.precision == "minute"), None
+        )
+        summary = summarize(
+            service=service,
+            region=region,
+            observations=observations,
+            incidents=incidents,
+            window=window,
+            events=events,
+            restrictions=restrictions,
+            elsewhere=[
+                (self.catalog.region(code), rows)
+                for code, rows in elsewhere.items()
+                if self._known_region(code)
+            ],
+            typical=typical(latest_timed.at) if latest_timed else None,
+            problems=problems,
+            now=now,
+        )
+        series = tuple(
+            (row.at, value)
+            for row in summary.counts
+            if row.precision == "minute" and (value := typical(row.at)) is not None
+        )
+        findings = await source_lines_for(self.db, service.key, region.code, catalog=self.catalog)
+        summary = replace(
+            summary, typical_series=series, findings=None if findings.empty else findings
+        )
+        return summary, incidents
+
+    def _known_region(self, code: str) -> bool:
+        try:
+            self.catalog.region(code)
+        except KeyError:
+            return False
+        return True
+
+    async def for_service(self, service: Service, now: datetime) -> list[PairSummary]:
+        """Every region with data for this service, busiest first (computed, not prepared)."""
+        pairs = {pair for pair in await known_pairs(self.db) if pair[0] == service.key}
+        summaries = [
+            (await self.compute(service, self.catalog.region(code), now))[0]
+            for _, code in pairs
+            if self._known_region(code)
+        ]
+        return sorted(summaries, key=lambda s: (tuple(-v for v in s.busyness()), s.region.name))
+
+    async def for_region(self, region: Region, now: datetime) -> list[PairSummary]:
+        pairs = {pair for pair in await known_pairs(self.db) if pair[1] == region.code}
+        summaries = [
+            (await self.compute(self.catalog.service(key), region, now))[0]
+            for key, _ in pairs
+            if key in {s.key for s in self.catalog.services}
+        ]
+        return sorted(summaries, key=lambda s: (tuple(-v for v in s.busyness()), s.service.name))
+
+    # ------------------------------------------------------------------ refreshing
+
+    async def refresh_safely(self, now: datetime) -> RefreshReport | None:
+        """One refresh; a failure keeps the last good summaries and is retried next run."""
+        try:
+            async with self._refreshing:
+                report = await self.refresh(now)
+        except Exception as error:
+            log.exception("refresh failed; keeping the last good summaries")
+            self.health.last_error = f"{type(error).__name__}: {error}"
+            self.health.failing_since = self.health.failing_since or now
+            return None
+        self.health.last_success = now
+        self.health.last_error = None
+        self.health.failing_since = None
+        self.health.pairs_last_run = report.pairs
+        return report
+
+    async def refresh(self, now: datetime) -> RefreshReport:
+        # Prepared cards, alerts and channel posts are written in English, whoever asked last.
+        with i18n.use_language(i18n.DEFAULT):
+            return await self._refresh(now)
+
+    async def _refresh(self, now: datetime) -> RefreshReport:
+        marks = await dirty_pairs(self.db)
+        pairs = await self._pairs_to_refresh(marks, now)
+        prepared: list[PreparedSummary] = []
+        incidents: list[IncidentRecord] = []
+        transitions: list[Transition] = []
+        summaries: dict[Pair, PairSummary] = {}
+        for service_key, region_code in sorted(pairs):
+            try:
+                service = self.catalog.service(service_key)
+                region = self.catalog.region(region_code)
+            except KeyError:
+                log.warning("skipping %s/%s: not in the catalog", service_key, region_code)
+                continue
+            summary, found = await self.compute(service, region, now)
+            summaries[(service_key, region_code)] = summary
+            prepared.append(prepare_summary(summary, now=now))
+            records = [incident_record(incident) for incident in found]
+            previous = await latest_incident(self.db, service_key, region_code)
+            transitions += transitions_between(previous, records[-1] if records else None)
+            incidents += records
+        batch = RefreshBatch(now, tuple(transitions), summaries)
+        queued = 0
+        async with self.db.transaction() as connection:
+            await save_prepared(connection, prepared)
+            await save_incidents(connection, incidents)
+            await clear_dirty(connection, marks)
+            for listener in self.listeners:
+                queued += await listener(connection, batch)
+        for row in prepared:
+            self._keep(row)
+        return RefreshReport(len(prepared), tuple(transitions), queued)
+
+    async def _pairs_to_refresh(
+        self, marks: list[tuple[str, str, int]], now: datetime
+    ) -> set[Pair]:
+        if not self.prepared:
+            await self.load()
+        pairs: set[Pair] = set()
+        if not self.prepared:
+            pairs |= await known_pairs(self.db)  # first run on this database
+        for service, region, _ in marks:
+            if service != "*" and region != "*":
+                pairs.add((service, region))
+            if region in ("global", "*"):  # a worldwide statement: every region's card
+                pairs |= {(service, code) for code in self.index.by_service.get(service, ())}
+            if service in ("internet", "*"):  # a shutdown or a country's reading: every card
+                pairs |= {(key, region) for key in self.index.by_region.get(region, ())}
+        pairs |= self.live
+        old = [pair for pair, row in self.prepared.items() if now - row.made_at > SWEEP_AFTER]
+        pairs |= set(sorted(old, key=lambda pair: self.prepared[pair].made_at)[:SWEEP_PER_RUN])
+        return pairs
+
+    def _keep(self, row: PreparedSummary) -> None:
+        pair = (row.service, row.region)
+        self.prepared[pair] = row
+        self.index.add(*pair)
+        if row.level != "normal":
+            self.live.add(pair)
+        else:
+            self.live.discard(pair)
+
+
+def incident_record(incident: Incident) -> IncidentRecord:
+    return IncidentRecord(
+        service=incident.service,
+        region=incident.region,
+        opened_at=incident.start,
+        last_seen=incident.last_seen,
+        resolved_at=incident.end,
+        peak_count=incident.peak.count,
+        peak_at=incident.peak.at,
+        level=incident.level,
+        levels=incident.levels,
+    )
+
+
+def transitions_between(
+    before: IncidentRecord | None, after: IncidentRecord | None
+) -> list[Transition]:
+    """What changed for a pair between two refreshes, as alerts would tell it."""
+    changes: list[Transition] = []
+    ended_unseen = after is None or (before is not None and after.opened_at != before.opened_at)
+    if before is not None and before.resolved_at is None and ended_unseen:
+        changes.append(Transition("resolved", before, before.level))
+    if after is None:
+        return changes
+    same = before is not None and before.opened_at == after.opened_at
+    if not same and after.resolved_at is None:
+        changes.append(Transition("opened", after))
+    elif same and before is not None:
+        if LEVEL_RANK[after.level] > LEVEL_RANK[before.level]:  # type: ignore[index]
+            changes.append(Transition("escalated", after, before.level))
+        if before.resolved_at is None and after.resolved_at is not None:
+            changes.append(Transition("resolved", after, before.level))
+    return changes

@@ -1,0 +1,453 @@
+"""The dataset file format (docs/data-format.md): parse, validate, resolve names, or say where.
+
+Validation happens entirely before anything is stored, so a bad record can never leave half an
+import behind; the storage layer then lands the result in one transaction.
+
+Observations come a million at a time (docs/performance.md), so their rules are all pydantic
+constraints checked in its Rust core over the whole list at once; the only Python called per row
+is a cached lookup for the time, and names are resolved once per distinct spelling.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
+
+from bot.core.catalog import Catalog, UnknownName
+from bot.imports.reading import DatasetError, NameResolver, csv_records, unknown_text
+from storage.records import (
+    Dataset,
+    Event,
+    Observation,
+    PartialDate,
+    Restriction,
+    Source,
+    TimelineStep,
+)
+
+# Stripped and non-empty, checked in pydantic's core ("string_too_short" reads "must not be blank").
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_FRIENDLIER = {"string_too_short": "must not be blank"}
+
+
+# A file repeats the same few thousand 15-minute buckets across every pair: parse each once.
+@lru_cache(maxsize=16_384)
+def _instant(text: str) -> tuple[datetime, Literal["minute", "day"]]:
+    """An ISO 8601 time with an offset, or a bare date when the source gave no time.
+
+    Python's own parser rather than pydantic's datetime: that one also takes Unix timestamps
+    ("1741600000") and rejects ISO forms `fromisoformat` reads, which would change what files
+    mean.
+    """
+    text = text.strip()
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC), "day"
+    parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    if parsed.tzinfo is None:
+        raise ValueError("needs a UTC offset, e.g. 2025-03-10T15:02:00+05:00 or ...Z")
+    return parsed.astimezone(UTC), "minute"
+
+
+# Checked as text, kept as (UTC time, precision): the field's value after validation.
+Instant = Annotated[str, AfterValidator(_instant)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SourceIn(_Record):
+    name: Text
+    url: str | None = None
+    description: str | None = None
+
+
+@with_config(ConfigDict(extra="forbid", str_strip_whitespace=True))
+class ObservationIn(TypedDict):
+    """A plain dict, not a model: pydantic builds a million of these 2–3× faster."""
+
+    service: Text
+    region: Text
+    at: Instant
+    count: Annotated[int, Field(ge=0, strict=True)]
+    source: Text
+    url: NotRequired[str | None]
+    qualifier: NotRequired[Literal["exact", "at_least", "about"]]
+    note: NotRequired[str | None]
+    baseline: NotRequired[Annotated[float, Field(ge=0)] | None]
+
+
+class EventIn(_Record):
+    service: Text
+    region: Text
+    at: Instant
+    kind: Literal["report", "statement", "claim", "confirmation", "ban", "restoration", "note"]
+    text: Text
+    source: Text
+    url: str | None = None
+
+
+def _partial(value: str) -> str:
+    PartialDate.parse(value)
+    return value
+
+
+PartialText = Annotated[str, AfterValidator(_partial)]
+
+
+class StepIn(_Record):
+    on: PartialText
+    text: Text
+    source: Text
+    url: str | None = None
+
+
+class RestrictionIn(_Record):
+    service: Text | list[Text]
+    region: Text
+    kind: Literal["block", "throttle", "shutdown"]
+    status: Literal["active", "lifted"]
+    start: PartialText
+    end: PartialText | None = None
+    authority: Text
+    grounds: Text
+    timeline: list[StepIn] = Field(default_factory=list)
+    sources: list[Text] = Field(min_length=1)
+    note: str | None = None
+
+
+class DatasetIn(_Record):
+    sources: list[SourceIn] = Field(default_factory=list)
+    observations: list[ObservationIn] = Field(default_factory=list)
+    events: list[EventIn] = Field(default_factory=list)
+    restrictions: list[RestrictionIn] = Field(default_factory=list)
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in {"str", "constrained-str"} or "[" in part:
+            continue  # pydantic names the union branch; a person wants the field
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _validation_problems(error: ValidationError) -> list[str]:
+    seen: dict[str, str] = {}
+    for problem in error.errors(include_url=False):
+        where = _location(problem["loc"])
+        seen.setdefault(where, f"{where}: {_message(problem)}")
+    return list(seen.values())
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Parse without the cyclic garbage collector, which a big file sets off dozens of times.
+
+    Every allocation of a container counts towards the next collection, and a full one walks
+    every object alive; a million rows make millions of dicts, tuples and records, none of
+    which can form a cycle, so each pass frees nothing (measured: nearly half of a 1M-row CSV
+    parse).
+    Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _message(problem: Any) -> str:
+    return _FRIENDLIER.get(problem["type"], problem["msg"].removeprefix("Value error, "))
+
+
+@_no_cycle_collection()
+def parse_dataset(text: str, catalog: Catalog) -> Dataset:
+    """A validated Dataset, or DatasetError listing every problem by `list[index].field`."""
+    try:
+        # pydantic parses and validates in one pass, in Rust: the fast path for big files.
+        parsed = DatasetIn.model_validate_json(text)
+    except ValidationError as error:
+        kinds = {problem["type"] for problem in error.errors(include_url=False)}
+        if "json_invalid" in kinds:
+            try:  # the json module says where, by line and column
+                json.loads(text)
+            except json.JSONDecodeError as syntax:
+                where = f"line {syntax.lineno}, column {syntax.colno}"
+                raise DatasetError([f"{where}: {syntax.msg}"]) from None
+        if "model_type" in kinds and not text.lstrip().startswith("{"):
+            raise DatasetError(
+                ["top level: expected an object with observations/events/restrictions"]
+            ) from None
+        raise DatasetError(_validation_problems(error)) from None
+    return _resolve(parsed, catalog)
+
+
+def load_dataset(path: Path, catalog: Catalog) -> Dataset:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError([f"{path}: {error}"]) from None
+    return parse_dataset(text, catalog)
+
+
+# Notes a problem by the row's index in the list, the field's name and what is wrong.
+Note = Callable[[int, str, str], None]
+
+
+def _observations(
+    rows: Iterable[ObservationIn], names: NameResolver, note: Note
+) -> list[Observation]:
+    """Validated rows as records, names resolved to catalog keys; unknown names noted.
+
+    The loop every imported row goes through, so a location is only spelled for a problem, and
+    the record is built with positional arguments (keywords cost a quarter of this loop).
+    """
+    observations: list[Observation] = []
+    append, service_key, region_key = observations.append, names.service_key, names.region_key
+    for index, row in enumerate(rows):
+        service = service_key(row["service"])
+        region = region_key(row["region"])
+        if isinstance(service, UnknownName) or isinstance(region, UnknownName):
+            for field, found in (("service", service), ("region", region)):
+                if isinstance(found, UnknownName):
+                    note(index, field, unknown_text(found))
+            continue
+        at, precision = row["at"]  # type: ignore[misc]  # Instant: validated into a pair
+        append(
+            Observation(
+                service,
+                region,
+                at,
+                row["count"],
+                row["source"],
+                row.get("url"),
+                row.get("qualifier", "exact"),
+                precision,
+                row.get("note"),
+                row.get("baseline"),
+            )
+        )
+    return observations
+
+
+def _resolve(parsed: DatasetIn, catalog: Catalog) -> Dataset:
+    names = NameResolver(catalog)
+    observations = _observations(
+        parsed.observations,
+        names,
+        lambda index, field, text: names.problems.append(f"observations[{index}].{field}: {text}"),
+    )
+    events = []
+    for index, row in enumerate(parsed.events):
+        where = f"events[{index}]"
+        at, precision = row.at  # type: ignore[misc]  # Instant: validated into a pair
+        events.append(
+            Event(
+                service=names.service(row.service, f"{where}.service"),
+                region=names.region(row.region, f"{where}.region"),
+                at=at,
+                kind=row.kind,
+                text=row.text,
+                source=row.source,
+                url=row.url,
+                precision=precision,
+            )
+        )
+    restrictions = []
+    for index, row in enumerate(parsed.restrictions):
+        where = f"restrictions[{index}]"
+        services = row.service if isinstance(row.service, list) else [row.service]
+        start = PartialDate.parse(row.start)
+        end = PartialDate.parse(row.end) if row.end else None
+        if end is not None and end < start:
+            names.problems.append(f"{where}.end: is before start {row.start}")
+        if row.status == "lifted" and end is None:
+            names.problems.append(f"{where}.end: a lifted restriction needs an end date")
+        region = names.region(row.region, f"{where}.region")
+        steps = tuple(
+            TimelineStep(PartialDate.parse(step.on), step.text, step.source, step.url)
+            for step in row.timeline
+        )
+        for position, service in enumerate(services):
+            restrictions.append(
+                Restriction(
+                    service=names.service(
+                        service, f"{where}.service" + (f"[{position}]" if len(services) > 1 else "")
+                    ),
+                    region=region,
+                    kind=row.kind,
+                    status=row.status,
+                    start=start,
+                    end=end,
+                    authority=row.authority,
+                    grounds=row.grounds,
+                    timeline=steps,
+                    sources=tuple(row.sources),
+                    note=row.note,
+                )
+            )
+    if names.problems:
+        raise DatasetError(names.problems)
+    return Dataset(
+        observations=tuple(observations),
+        events=tuple(events),
+        restrictions=tuple(restrictions),
+        sources=tuple(Source(s.name, s.url, s.description) for s in parsed.sources),
+    )
+
+
+# ---------------------------------------------------------------- CSV (observations only)
+
+CSV_COLUMNS = ("service", "region", "at", "count", "source", "url", "baseline")
+CSV_REQUIRED = CSV_COLUMNS[:5]
+
+
+def _blank_as_none(cell: str) -> str | None:
+    return cell.strip() or None
+
+
+@with_config(ConfigDict(extra="forbid", str_strip_whitespace=True))
+class CsvObservationIn(TypedDict):
+    """A CSV row: the JSON rules, but every cell is text, and an empty optional cell is none."""
+
+    service: Text
+    region: Text
+    at: Instant
+    count: Annotated[int, Field(ge=0)]  # not strict: "12" is a number here
+    source: Text
+    url: NotRequired[Annotated[str | None, BeforeValidator(_blank_as_none)]]
+    baseline: NotRequired[Annotated[float | None, Field(ge=0), BeforeValidator(_blank_as_none)]]
+
+
+_CSV_ROWS = TypeAdapter(list[CsvObservationIn])
+
+
+@_no_cycle_collection()
+def parse_csv_dataset(text: str, catalog: Catalog) -> Dataset:
+    """Observations from CSV, held to the JSON rules, each problem as `line N, column <name>`.
+
+    Spreadsheets are where counts quoted in the press usually get collected, so this is the
+    format people can produce without writing JSON. Line numbers are the file's own (the
+    header is line 1), so an editor can jump straight to the problem.
+    """
+    records = csv_records(text.removeprefix("\ufeff"))
+    if not records:
+        raise DatasetError([f"line 1: no header row; expected {_expected_columns()}"])
+    header_line, header = records[0]
+    columns = _csv_header(header_line, header)
+    problems: list[tuple[int, str]] = []  # (line, problem), put in the file's order at the end
+    lines: list[int] = []
+    rows: list[dict[str, str]] = []
+    for line, cells in records[1:]:
+        if len(cells) == len(columns):
+            lines.append(line)
+            rows.append(dict(zip(columns, cells, strict=True)))
+        else:
+            problems.append(
+                (
+                    line,
+                    f"line {line}: {len(cells)} values for {len(columns)} columns "
+                    f"({', '.join(columns)})",
+                )
+            )
+
+    def note(index: int, column: str, text: str) -> None:
+        problems.append((lines[index], f"line {lines[index]}, column {column}: {text}"))
+
+    names = NameResolver(catalog)
+    try:
+        validated = _CSV_ROWS.validate_python(rows)
+    except ValidationError as error:
+        _csv_problems(error, rows, names, note)
+        raise DatasetError([problem for _, problem in sorted(problems, key=_first)]) from None
+    observations = _observations(validated, names, note)  # type: ignore[arg-type]
+    if problems:
+        raise DatasetError([problem for _, problem in sorted(problems, key=_first)])
+    return Dataset(observations=tuple(observations))
+
+
+def load_csv_dataset(path: Path, catalog: Catalog) -> Dataset:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError([f"{path}: {error}"]) from None
+    return parse_csv_dataset(text, catalog)
+
+
+def _expected_columns() -> str:
+    return f"{','.join(CSV_REQUIRED)}[,{','.join(CSV_COLUMNS[len(CSV_REQUIRED) :])}]"
+
+
+def _csv_header(line: int, header: list[str]) -> list[str]:
+    columns = [cell.strip().casefold() for cell in header]
+    problems = []
+    unknown = [name for name in columns if name not in CSV_COLUMNS]
+    if unknown:
+        problems.append(
+            f"line {line}: unknown column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(name) for name in unknown)}; expected {_expected_columns()}"
+        )
+    missing = [name for name in CSV_REQUIRED if name not in columns]
+    if missing:
+        problems.append(
+            f"line {line}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        )
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        problems.append(f"line {line}: column {', '.join(repeated)} appears more than once")
+    if problems:
+        raise DatasetError(problems)
+    return columns
+
+
+def _first(pair: tuple[int, str]) -> int:
+    return pair[0]
+
+
+def _csv_problems(
+    error: ValidationError, rows: list[dict[str, str]], names: NameResolver, note: Note
+) -> None:
+    """Every bad cell, and every unknown name among the cells that are otherwise fine.
+
+    Names are checked even when another cell of the row is bad, so one run reports everything.
+    """
+    bad: set[tuple[int, str]] = set()
+    for problem in error.errors(include_url=False):
+        index, column = problem["loc"][0], _location(problem["loc"][1:])
+        if (index, column) not in bad:
+            bad.add((index, column))
+            note(index, column, _message(problem))
+    for index, row in enumerate(rows):
+        for column, key in (("service", names.service_key), ("region", names.region_key)):
+            name = key(row[column].strip())
+            if (index, column) not in bad and isinstance(name, UnknownName):
+                note(index, column, unknown_text(name))
+
+
+def embedded_dataset_path() -> Path:
+    return Path(__file__).parents[1] / "data" / "default.json"

@@ -1,0 +1,86 @@
+"""What every import reader shares: its error, name resolution, and CSV records by line.
+
+The JSON/CSV observation reader (`dataset`) and the STOP tracker reader (`stop`) both report
+problems as `line N, column <name>: …` and resolve names once per spelling; this is the one
+place that does it, so neither reader depends on the other's internals.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from bot.core.catalog import Catalog, UnknownName
+
+
+class DatasetError(Exception):
+    """A dataset that cannot be imported, with every problem located as `list[index].field`."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class NameResolver:
+    """Turns any alias the catalog knows into its key, collecting every unknown name."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.problems: list[str] = []
+        # A file names a few dozen services and regions a million times: resolve each once.
+        self._known_services: dict[str, str | UnknownName] = {}
+        self._known_regions: dict[str, str | UnknownName] = {}
+
+    def service(self, text: str, where: str) -> str:
+        return self._answer(self.service_key(text), text, where)
+
+    def region(self, text: str, where: str) -> str:
+        return self._answer(self.region_key(text), text, where)
+
+    def service_key(self, text: str) -> str | UnknownName:
+        """The catalog's key for `text`, or why there is none (nothing is noted: no location)."""
+        found = self._known_services.get(text)
+        if found is None:
+            try:
+                found = self.catalog.resolve_service(text).key
+            except UnknownName as error:
+                found = error
+            self._known_services[text] = found
+        return found
+
+    def region_key(self, text: str) -> str | UnknownName:
+        found = self._known_regions.get(text)
+        if found is None:
+            try:
+                found = self.catalog.resolve_region(text).code
+            except UnknownName as error:
+                found = error
+            self._known_regions[text] = found
+        return found
+
+    def _answer(self, found: str | UnknownName, text: str, where: str) -> str:
+        if isinstance(found, UnknownName):
+            self.problems.append(f"{where}: {unknown_text(found)}")
+            return text
+        return found
+
+
+def unknown_text(error: UnknownName) -> str:
+    hint = f" (did you mean {', '.join(error.suggestions)}?)" if error.suggestions else ""
+    return f"unknown {error.kind} {error.text!r}{hint}"
+
+
+def csv_records(text: str) -> list[tuple[int, list[str]]]:
+    """Non-blank records with the line each starts on; a quoted field may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            if "".join(cells).strip():  # a row of empty cells is a blank line too
+                records.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise DatasetError([f"line {reader.line_num}: {error}"]) from None
+    return records
