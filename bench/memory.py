@@ -49,7 +49,6 @@ async def child(database: str) -> None:
     from bot.config.settings import Settings
     from bot.core.clock import FixedClock
     from bot.offline.botapi import ChatDriver, InProcessBotAPI
-    from bot.runtime.state import SERVICES_KEY
     from storage.imports import import_dataset
 
     catalog = common.bench_catalog()
@@ -60,7 +59,7 @@ async def child(database: str) -> None:
     application = build_application(settings, request=api, clock=clock, catalog=catalog)
     await application.initialize()
     await open_services(application)
-    services = application.bot_data[SERVICES_KEY]
+    services = application.bot_data.state
     loaded = len(services.summaries.prepared)
     mark(f"services open, {loaded:,} summaries loaded")
     try:

@@ -29,7 +29,6 @@ from bot.config.settings import Settings
 from bot.core.arguments import parse_pair
 from bot.core.clock import FixedClock
 from bot.offline.botapi import ChatDriver, InProcessBotAPI
-from bot.runtime.state import SERVICES_KEY
 
 REQUESTS = 2000  # of each kind
 WARMUP = 100  # of each kind, not counted
@@ -85,7 +84,7 @@ async def main() -> None:
     await application.initialize()
     await open_services(application)
     try:
-        services = application.bot_data[SERVICES_KEY]
+        services = application.bot_data.state
         loaded = len(services.summaries.prepared)
         print(
             f"workload: {loaded:,} prepared summaries loaded (database ready in {made:.0f} s), "

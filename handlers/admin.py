@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
 
 from bot.core.arguments import UsageError
 from bot.engine.channel_posts import queue_broadcast
@@ -20,16 +19,15 @@ from bot.render.texts import (
     BROADCAST_USAGE,
     broadcast_too_long,
 )
-from bot.runtime.channel_setup import CHANNEL_KEY
-from handlers.common import services
+from bot.runtime.context import BotContext
 
 # The command, then any whitespace (a newline too): what follows is the message.
 _AFTER_COMMAND = re.compile(r"\A\s*/\S*\s*(.*)\Z", re.DOTALL)
 
 
-async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def broadcast(update: Update, context: BotContext) -> None:
     """/broadcast <text> — queued for the channel; the outbox sends it within Telegram's limits."""
-    app = services(context)
+    app = context.state
     channel_id = admins_channel(update, context)  # may raise UsageError: not an admin, no channel
     message = update.effective_message
     text = broadcast_html(message)  # may raise UsageError: empty, too long
@@ -42,12 +40,12 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_html(_(BROADCAST_QUEUED) if queued else _(BROADCAST_ALREADY_QUEUED))
 
 
-def admins_channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+def admins_channel(update: Update, context: BotContext) -> int:
     """The channel's id, for the bot's admins only; a non-admin learns nothing about it."""
     user = update.effective_user
-    if user is None or user.id not in services(context).settings.admin_ids:
+    if user is None or user.id not in context.state.settings.admin_ids:
         raise UsageError(_(BROADCAST_ADMINS_ONLY))
-    channel_id: int | None = context.bot_data.get(CHANNEL_KEY)
+    channel_id: int | None = context.bot_data.channel_id
     if channel_id is None:
         raise UsageError(_(BROADCAST_NO_CHANNEL))
     return channel_id

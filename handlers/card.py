@@ -23,7 +23,6 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot.core.arguments import UsageError, parse_full_pair, parse_pair
 from bot.core.catalog import Region, Service, UnknownName
@@ -41,9 +40,10 @@ from bot.render.i18n import _, name, region_name
 from bot.render.telegram_html import html_to_text
 from bot.render.texts import CHART_USAGE, unknown_name_text
 from bot.render.timeline import parse_timeline, render_timeline
-from bot.runtime.state import Services
+from bot.runtime.context import BotContext
+from bot.runtime.state import BotState
 from bot.subscriptions.texts import ADMINS_ONLY_SHORT
-from handlers.common import argument_text, services
+from handlers.common import argument_text
 from handlers.subscriptions import chat_title, is_admin
 from handlers.timeline import page_keyboard
 from storage import subscriptions as store
@@ -60,7 +60,7 @@ INLINE_CACHE_SECONDS = 30
 
 
 async def card_text(
-    app: Services, service: Service, region: Region, now: datetime
+    app: BotState, service: Service, region: Region, now: datetime
 ) -> tuple[str, str]:
     """The card with its freshness line, and a short fingerprint of the card itself."""
     card = await app.summaries.card(service, region, now)
@@ -75,7 +75,7 @@ async def card_text(
     return with_footer(card.html, footer), fingerprint
 
 
-async def is_subscribed(app: Services, chat_id: int, service: Service, region: Region) -> bool:
+async def is_subscribed(app: BotState, chat_id: int, service: Service, region: Region) -> bool:
     return any(
         s.service == service.key and s.region == region.code
         for s in await store.subscriptions_of(app.db, chat_id)
@@ -101,10 +101,8 @@ def card_keyboard(
     )
 
 
-async def send_card(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, service: Service, region: Region
-) -> None:
-    app = services(context)
+async def send_card(update: Update, context: BotContext, service: Service, region: Region) -> None:
+    app = context.state
     text, fingerprint = await card_text(app, service, region, app.clock.now())
     chat = update.effective_chat
     subscribed = chat is not None and await is_subscribed(app, chat.id, service, region)
@@ -119,7 +117,7 @@ class _Stale(Exception):
     """Button data that no longer (or never did) name a card: answered politely, not raised."""
 
 
-def _parse(data: str, app: Services) -> tuple[str, Service, Region, str | None]:
+def _parse(data: str, app: BotState) -> tuple[str, Service, Region, str | None]:
     parts = data.split("|")
     if len(parts) not in (4, 5) or parts[0] != PREFIX or parts[1] not in ACTIONS:
         raise _Stale
@@ -130,9 +128,9 @@ def _parse(data: str, app: Services) -> tuple[str, Service, Region, str | None]:
     return parts[1], service, region, parts[4] if len(parts) == 5 else None
 
 
-async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def card_button(update: Update, context: BotContext) -> None:
     button = update.callback_query
-    app = services(context)
+    app = context.state
     try:
         action, service, region, fingerprint = _parse(button.data or "", app)
     except _Stale:
@@ -151,7 +149,7 @@ async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _refresh(
-    update: Update, app: Services, service: Service, region: Region, fingerprint: str | None
+    update: Update, app: BotState, service: Service, region: Region, fingerprint: str | None
 ) -> None:
     button = update.callback_query
     now = app.clock.now()
@@ -171,7 +169,7 @@ async def _refresh(
             raise
 
 
-async def _timeline(update: Update, app: Services, service: Service, region: Region) -> None:
+async def _timeline(update: Update, app: BotState, service: Service, region: Region) -> None:
     now = app.clock.now()
     query = parse_timeline(f"{service.key} {region.code}", app.catalog, now=now)
     newest = render_timeline(await read_history(app.db, query, now=now))[-1]
@@ -180,8 +178,8 @@ async def _timeline(update: Update, app: Services, service: Service, region: Reg
 
 async def _toggle(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    app: Services,
+    context: BotContext,
+    app: BotState,
     service: Service,
     region: Region,
     *,
@@ -238,18 +236,16 @@ def _fingerprint_of(markup: InlineKeyboardMarkup | None) -> str:
 # ---------------------------------------------------------------- charts
 
 
-async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chart(update: Update, context: BotContext) -> None:
     """/chart <service> <region> — reports vs typical as a picture."""
-    app = services(context)
+    app = context.state
     usage = _(CHART_USAGE)
     service, region = parse_full_pair(argument_text(update), app.catalog, usage=usage)
     await _chart(update, context, service, region)
 
 
-async def _chart(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, service: Service, region: Region
-) -> None:
-    app = services(context)
+async def _chart(update: Update, context: BotContext, service: Service, region: Region) -> None:
+    app = context.state
     now = app.clock.now()
     summary, _found = await app.summaries.compute(service, region, now)
     names = {"service": named(service.name), "region": region_label(region)}
@@ -264,7 +260,7 @@ async def _chart(
     # matplotlib costs ~45 MB and a second to import: only a process that draws pays for it.
     from bot.render.chart import ChartCache, render_chart
 
-    cache: ChartCache = context.bot_data.setdefault("charts", ChartCache())
+    cache: ChartCache = context.bot_data.charts
     key = ChartCache.key(summary, now)
     png = cache.get(key)
     if png is None:
@@ -292,7 +288,7 @@ def deep_link_payload(service: Service, region: Region) -> str:
     return DEEP_LINK.format(service=service.key, region=region.code.lower())
 
 
-def parse_deep_link(payload: str, app: Services) -> tuple[Service, Region] | None:
+def parse_deep_link(payload: str, app: BotState) -> tuple[Service, Region] | None:
     parts = payload.split("-")
     if len(parts) != 3 or parts[0] != "status":
         return None
@@ -304,10 +300,10 @@ def parse_deep_link(payload: str, app: Services) -> tuple[Service, Region] | Non
 # ---------------------------------------------------------------- inline mode
 
 
-async def inline_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_status(update: Update, context: BotContext) -> None:
     """`@bot x pakistan` in any chat: cards to send, or did-you-mean suggestions."""
     query = update.inline_query
-    app = services(context)
+    app = context.state
     text = (query.query or "").strip()
     now = app.clock.now()
     results: list[InlineQueryResultArticle] = []
@@ -328,7 +324,7 @@ async def inline_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _inline_result(
-    app: Services, service: Service | None, region: Region | None, now: datetime
+    app: BotState, service: Service | None, region: Region | None, now: datetime
 ) -> InlineQueryResultArticle:
     if service and region:
         text, _fingerprint = await card_text(app, service, region, now)
@@ -359,7 +355,7 @@ async def _inline_result(
     )
 
 
-def _suggestions(error: UnknownName, text: str, app: Services) -> list[InlineQueryResultArticle]:
+def _suggestions(error: UnknownName, text: str, app: BotState) -> list[InlineQueryResultArticle]:
     message = unknown_name_text(error)
     typed = name(error.text)
     return [

@@ -1,15 +1,8 @@
-"""Reaching the shared services from a handler, and the argument text of a command."""
+"""What every handler needs besides its typed context: the argument text of a command."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
-
-from bot.runtime.state import SERVICES_KEY, Services
-
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.bot_data[SERVICES_KEY]
 
 
 def argument_text(update: Update) -> str:

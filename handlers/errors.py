@@ -6,17 +6,17 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.core.arguments import UsageError
 from bot.core.catalog import UnknownName
 from bot.render.i18n import _
 from bot.render.texts import SOMETHING_WENT_WRONG, unknown_name_text
+from bot.runtime.context import BotContext
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, UnknownName):
         reply = unknown_name_text(error)

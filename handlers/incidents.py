@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.arguments import parse_pair
 from bot.render.i18n import _
 from bot.render.incidents import render_incidents
 from bot.render.texts import INCIDENTS_USAGE
-from handlers.common import argument_text, services
+from bot.runtime.context import BotContext
+from handlers.common import argument_text
 from storage.incidents import recent_incidents
 
 
-async def incidents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    app = services(context)
+async def incidents(update: Update, context: BotContext) -> None:
+    app = context.state
     text = argument_text(update)
     query = parse_pair(text, app.catalog, usage=_(INCIDENTS_USAGE)) if text else None
     service = query.service if query else None

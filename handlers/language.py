@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.render import i18n
 from bot.render.i18n import _
-from handlers.common import argument_text, services
+from bot.runtime.context import BotContext
+from handlers.common import argument_text
 from storage.languages import choose_language, chosen_language
 
-CHOSEN_KEY = "chosen_languages"
 
-
-async def set_reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def set_reply_language(update: Update, context: BotContext) -> None:
     """Runs before every handler (group -1): the rest of the update renders in this language."""
     user = update.effective_user
     if user is None:
@@ -21,9 +19,9 @@ async def set_reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     # Read once per person until the next follow tick empties this (bot.runtime.jobs.follow_job):
     # this runs before every update, /status included, and a choice may be made on another replica.
-    known: dict[int, str | None] = context.bot_data.setdefault(CHOSEN_KEY, {})
+    known: dict[int, str | None] = context.bot_data.chosen_languages
     if user.id not in known:
-        known[user.id] = await chosen_language(services(context).db, user.id)
+        known[user.id] = await chosen_language(context.state.db, user.id)
     i18n.set_language(known[user.id] or i18n.language_for(user.language_code))
 
 
@@ -38,7 +36,7 @@ def _keyboard() -> InlineKeyboardMarkup:
     )
 
 
-async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def language(update: Update, context: BotContext) -> None:
     """/language [en|ur] — without an argument, buttons to choose."""
     wanted = argument_text(update).strip().lower()
     if wanted:
@@ -54,7 +52,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_html(_("Choose a language:"), reply_markup=_keyboard())
 
 
-async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def language_button(update: Update, context: BotContext) -> None:
     button = update.callback_query
     code = (button.data or "").partition("|")[2]
     if code not in i18n.LANGUAGES:
@@ -69,9 +67,9 @@ def _confirmation(code: str) -> str:
     return _("I'll answer you in {language} from now on.").format(language=i18n.LANGUAGES[code])
 
 
-async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+async def _choose(update: Update, context: BotContext, code: str) -> None:
     user = update.effective_user
     if user is not None:
-        await choose_language(services(context).db, user.id, code)
-        context.bot_data.setdefault(CHOSEN_KEY, {})[user.id] = code
+        await choose_language(context.state.db, user.id, code)
+        context.bot_data.chosen_languages[user.id] = code
     i18n.set_language(code)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.arguments import UsageError
 from bot.crowd.reports import file_report, parse_report
 from bot.crowd.texts import REPORTS_NEED_A_PERSON, render_report_outcome
 from bot.render.i18n import _
-from handlers.common import argument_text, services
+from bot.runtime.context import BotContext
+from handlers.common import argument_text
 
 
-async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def report(update: Update, context: BotContext) -> None:
     """/report <service> <region> [problem] — counted once per person per pair per bucket."""
-    app = services(context)
+    app = context.state
     query = parse_report(argument_text(update), app.catalog)
     user_id = reporter_id(update)
     now = app.clock.now()

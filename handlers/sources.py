@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.arguments import UsageError
-from bot.runtime.source_jobs import SOURCES_KEY, SourcesSetup
+from bot.runtime.context import BotContext
+from bot.runtime.state import SourcesSetup
 from bot.sources.texts import (
     NO_SOURCES,
     SOURCES_ADMINS_ONLY,
     file_problems_text,
     sources_status_text,
 )
-from handlers.common import services
 from storage.source_health import all_health, targets_of
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: BotContext) -> None:
     """/sources — configured sources with last success, last error and items last run."""
-    app = services(context)
+    app = context.state
     user = update.effective_user
     if user is None or user.id not in app.settings.admin_ids:
         raise UsageError(SOURCES_ADMINS_ONLY)
-    setup: SourcesSetup = context.bot_data.get(SOURCES_KEY) or SourcesSetup()
+    setup: SourcesSetup = context.bot_data.sources or SourcesSetup()
     message = update.effective_message
     if setup.error is not None:
         await message.reply_html(file_problems_text(setup.error))

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.core.arguments import parse_pair
 from bot.render.card import render_region_overview, render_service_overview
 from bot.render.i18n import _
 from bot.render.texts import STATUS_USAGE
+from bot.runtime.context import BotContext
 from handlers.card import send_card
-from handlers.common import argument_text, services
+from handlers.common import argument_text
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status(update: Update, context: BotContext) -> None:
     """/status <service> [region] | /status <region>"""
-    app = services(context)
+    app = context.state
     query = parse_pair(argument_text(update), app.catalog, usage=_(STATUS_USAGE))
     now = app.clock.now()
     if query.service and query.region:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.core.arguments import UsageError
 from bot.render.i18n import _
-from bot.runtime.state import Services
+from bot.runtime.context import BotContext
+from bot.runtime.state import BotState
 from bot.subscriptions.requests import (
     MAX_SUBSCRIPTIONS,
     StaleButton,
@@ -47,17 +48,17 @@ from bot.subscriptions.texts import (
     subscription_name,
     topic_name,
 )
-from handlers.common import argument_text, services
+from handlers.common import argument_text
 from storage import subscriptions as store
 from storage.subscriptions import Subscription
 
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: BotContext) -> None:
     """/subscribe <service> [region] [elevated|outage] — a second time changes the level."""
     await require_admin(update, context)
-    app = services(context)
+    app = context.state
     request = parse_subscribe(argument_text(update), app.catalog)  # may raise UsageError
     chat = update.effective_chat
     outcome = await store.subscribe(
@@ -75,10 +76,10 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_html(text)
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: BotContext) -> None:
     """/unsubscribe — a button per subscription; /unsubscribe <names> or `all` — by name."""
     await require_admin(update, context)
-    app = services(context)
+    app = context.state
     request = parse_unsubscribe(argument_text(update), app.catalog)
     chat_id = update.effective_chat.id
     message = update.effective_message
@@ -105,7 +106,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await message.reply_html(render_unsubscribed(topic_name(topic), len(entries)))
 
 
-async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe_button(update: Update, context: BotContext) -> None:
     """A press on the /unsubscribe list: remove that one (or all), then show what is left.
 
     The error handler answers by replying to a message, which is wrong for a button press, so
@@ -124,7 +125,7 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not await is_admin(update, context):
         await button.answer(_(ADMINS_ONLY_SHORT), show_alert=True)
         return
-    app = services(context)
+    app = context.state
     removed = await _remove(app, chat.id, target)
     await button.answer(_("Stopped: {name}.").format(name=removed) if removed else _(ALREADY_GONE))
     text, buttons = render_unsubscribe_list(
@@ -139,7 +140,7 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             raise
 
 
-async def _remove(app: Services, chat_id: int, target: int | None) -> str | None:
+async def _remove(app: BotState, chat_id: int, target: int | None) -> str | None:
     """Remove what a button names; the name of what went, None if it was gone already."""
     if target is None:
         count = await store.unsubscribe_all(app.db, chat_id)
@@ -152,9 +153,9 @@ async def _remove(app: Services, chat_id: int, target: int | None) -> str | None
     return subscription_name(removed, topic_of(removed, app.catalog))
 
 
-async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscriptions(update: Update, context: BotContext) -> None:
     """/subscriptions — open to everyone in the chat: reading changes nothing."""
-    app = services(context)
+    app = context.state
     chat_id = update.effective_chat.id
     entries = await subscriptions_with_topics(app, chat_id)
     settings = await store.chat_settings(app.db, chat_id)
@@ -162,9 +163,9 @@ async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await update.effective_message.reply_html(text)
 
 
-async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def quiet(update: Update, context: BotContext) -> None:
     """/quiet 22:00-07:00 [zone] or /quiet off; /quiet alone shows the setting to anyone."""
-    app = services(context)
+    app = context.state
     chat = update.effective_chat
     now = app.clock.now()
     text = argument_text(update)
@@ -206,7 +207,7 @@ async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def quiet_zone(
-    app: Services, chat_id: int, typed: str | None, settings: store.ChatSettings | None
+    app: BotState, chat_id: int, typed: str | None, settings: store.ChatSettings | None
 ) -> str:
     """The zone typed, else the chat's stored zone, else its first country's, else UTC."""
     if typed:
@@ -215,7 +216,7 @@ async def quiet_zone(
     return default_zone(stored, await store.subscriptions_of(app.db, chat_id), app.catalog)
 
 
-async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chat_migrated(update: Update, context: BotContext) -> None:
     """A group became a supergroup: its alerts and quiet hours follow it to the new id.
 
     Telegram posts the news in both chats; moving twice is harmless, so either is enough.
@@ -227,19 +228,19 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    await store.move_chat(services(context).db, old, new)
+    await store.move_chat(context.state.db, old, new)
 
 
 # ---------------------------------------------------------------- shared by the handlers
 
 
-async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def require_admin(update: Update, context: BotContext) -> None:
     """Refuse (through the one error path) anyone who may not change this chat's alerts."""
     if not await is_admin(update, context):
         raise UsageError(_(ADMINS_ONLY))
 
 
-async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_admin(update: Update, context: BotContext) -> bool:
     """Whether the sender may change the chat's alerts: anyone in a private chat, the admins in
     a group.
 
@@ -271,7 +272,7 @@ def chat_title(chat: Chat) -> str | None:
 
 
 async def subscriptions_with_topics(
-    app: Services, chat_id: int
+    app: BotState, chat_id: int
 ) -> list[tuple[Subscription, Topic | None]]:
     found = await store.subscriptions_of(app.db, chat_id)
     return [(subscription, topic_of(subscription, app.catalog)) for subscription in found]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot.engine.history import read_history
 from bot.render.timeline import (
@@ -15,12 +14,13 @@ from bot.render.timeline import (
     parse_timeline,
     render_timeline,
 )
-from handlers.common import argument_text, services
+from bot.runtime.context import BotContext
+from handlers.common import argument_text
 
 
-async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timeline(update: Update, context: BotContext) -> None:
     """/timeline <service> <region> [hours|date] — opens on the newest page."""
-    app = services(context)
+    app = context.state
     now = app.clock.now()
     query = parse_timeline(argument_text(update), app.catalog, now=now)  # may raise UsageError
     history = await read_history(app.db, query, now=now)
@@ -28,14 +28,14 @@ async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_html(newest.text, reply_markup=page_keyboard(newest))
 
 
-async def timeline_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timeline_page(update: Update, context: BotContext) -> None:
     """A « Older / Newer » press: the same window, another page, edited in place.
 
     The error handler answers by replying to a message, which is wrong for a button press, so
     stale or forged buttons are answered here, on the button.
     """
     button = update.callback_query
-    app = services(context)
+    app = context.state
     try:
         query, number = parse_button(button.data or "", app.catalog)
         page = page_of(await read_history(app.db, query, now=app.clock.now()), number)

@@ -17,8 +17,7 @@ from bot.app.application import build_application, close_services, open_services
 from bot.config.settings import Settings
 from bot.core.clock import FixedClock
 from bot.offline.botapi import ChatDriver, InProcessBotAPI, SentMessage
-from bot.runtime.state import Services
-from handlers.common import SERVICES_KEY
+from bot.runtime.state import BotState
 from storage.database import Database
 
 # The day the tests live in: long after the March 2025 X outage, X still blocked in Pakistan.
@@ -38,8 +37,8 @@ class BotHarness:
     driver: ChatDriver
 
     @property
-    def services(self) -> Services:
-        return self.application.bot_data[SERVICES_KEY]
+    def services(self) -> BotState:
+        return self.application.bot_data.state
 
     async def send(self, text: str) -> SentMessage:
         """What the bot answered to one message: exactly one reply is expected."""

@@ -14,7 +14,6 @@ from bot.engine.channel_posts import queue_digest
 from bot.imports.dataset import parse_dataset
 from bot.offline.botapi import InProcessBotAPI
 from bot.render import i18n
-from bot.runtime.channel_setup import CHANNEL_KEY
 from bot.runtime.jobs import DIGEST_JOB
 from storage.imports import import_dataset
 from storage.outbox import rows_by_key
@@ -210,7 +209,7 @@ async def test_without_a_channel_nothing_is_posted(make_harness):
     async for harness in make_harness(at=NOW):
         await readings(harness, {"11:00": 90})
         assert await refresh(harness) == 0
-        assert harness.application.bot_data[CHANNEL_KEY] is None
+        assert harness.application.bot_data.channel_id is None
         assert harness.application.job_queue.get_jobs_by_name(DIGEST_JOB) == ()
 
 
@@ -218,7 +217,7 @@ async def test_a_channel_username_is_looked_up_once_at_start(make_harness):
     api = InProcessBotAPI(clock=lambda: NOW.timestamp())
     api.register_chat({"id": -100777, "type": "channel", "title": "Outages", "username": "outs"})
     async for harness in make_harness(at=NOW, api=api, channel_id="@outs"):
-        assert harness.application.bot_data[CHANNEL_KEY] == -100777
+        assert harness.application.bot_data.channel_id == -100777
         harness.services.delivery = Delivery(
             harness.application.bot, harness.services.db, harness.services.clock
         )
@@ -233,7 +232,7 @@ async def test_an_unknown_channel_username_turns_the_channel_off_with_a_warning(
 ):
     with caplog.at_level(logging.WARNING):
         async for harness in make_harness(at=NOW, channel_id="@nowhere", admin_ids="1001"):
-            assert harness.application.bot_data[CHANNEL_KEY] is None
+            assert harness.application.bot_data.channel_id is None
             assert "no channel to post to" in (await harness.send("/broadcast hi")).plain
     assert "channel @nowhere could not be looked up" in caplog.text
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from source_server import FakeAPI, Reply, ok
-from telegram.ext import CallbackContext
 
 import bot.cli.main
 from bot.config.settings import SettingsError, load_settings
-from bot.runtime.source_jobs import FORGET_JOB, SOURCES_KEY, job_name
+from bot.runtime.context import BotContext
+from bot.runtime.source_jobs import FORGET_JOB, job_name
 from bot.sources.evidence import source_lines_for
 from storage.source_health import health_of
 
@@ -66,7 +66,7 @@ async def harness(make_harness, tmp_path, api):
 async def run_job(harness, name: str) -> None:
     """The scheduled job's callback itself, as the JobQueue calls it; it must not raise."""
     [job] = harness.application.job_queue.get_jobs_by_name(job_name(name))
-    await job.callback(CallbackContext.from_job(job, harness.application))
+    await job.callback(BotContext.from_job(job, harness.application))
 
 
 async def test_each_source_gets_its_own_job_on_its_own_interval(harness):
@@ -125,7 +125,7 @@ async def test_a_broken_sources_file_is_shown_not_fatal(make_harness, tmp_path, 
 
 
 async def test_a_job_never_raises_whatever_happens(harness, caplog):
-    del harness.application.bot_data[SOURCES_KEY].adapters["IODA"]  # its setup went missing
+    del harness.application.bot_data.sources.adapters["IODA"]  # its setup went missing
     await run_job(harness, "IODA")
     assert "source job IODA failed outside the source's own run" in caplog.text
     await harness.services.db.close()  # even the database gone: logged, not raised
@@ -151,13 +151,13 @@ async def test_a_source_taken_out_of_the_file_stops_speaking_on_cards(make_harne
     path.write_text(path.read_text().split('[[sources]]\nname = "IODA"')[0])
     async for harness in make_harness(sources_file=path):
         [job] = harness.application.job_queue.get_jobs_by_name(FORGET_JOB)
-        await job.callback(CallbackContext.from_job(job, harness.application))
+        await job.callback(BotContext.from_job(job, harness.application))
         assert (await source_lines_for(harness.services.db, "x", "PK")).failing == []
         assert await health_of(harness.services.db, "IODA") is None
         await run_job(harness, "Discord status page")
     async for harness in make_harness():  # no sources file at all: every source forgotten
         [job] = harness.application.job_queue.get_jobs_by_name(FORGET_JOB)
-        await job.callback(CallbackContext.from_job(job, harness.application))
+        await job.callback(BotContext.from_job(job, harness.application))
         assert await health_of(harness.services.db, "Discord status page") is None
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from source_server import FakeAPI, Reply, ok
-from telegram.ext import CallbackContext
 
+from bot.runtime.context import BotContext
 from bot.runtime.jobs import REFRESH_JOB
 from bot.runtime.source_jobs import job_name
 
@@ -45,7 +45,7 @@ async def harness(make_harness, tmp_path: Path, api):
 
 async def run_job(harness, name: str) -> None:
     [job] = harness.application.job_queue.get_jobs_by_name(name)
-    await job.callback(CallbackContext.from_job(job, harness.application))
+    await job.callback(BotContext.from_job(job, harness.application))
 
 
 async def test_status_shows_the_countrys_connectivity_with_who_measured_it(harness, api):

@@ -39,7 +39,6 @@ from bot.config.settings import SettingsError, load_settings
 from bot.core.clock import FixedClock
 from bot.offline.botapi import InProcessBotAPI
 from bot.render.telegram_html import html_to_text
-from bot.runtime.state import SERVICES_KEY
 from tests.conftest import TODAY, offline_settings
 
 SECRET = "webhook-test-secret_0123456789abcdefABCDEF"
@@ -229,7 +228,7 @@ async def test_healthz_says_503_with_the_reason_when_the_database_fails(webhook,
     async def broken(*args: object) -> object:
         raise OSError("disk I/O error")
 
-    monkeypatch.setattr(webhook.application.bot_data[SERVICES_KEY].db, "scalar", broken)
+    monkeypatch.setattr(webhook.application.bot_data.state.db, "scalar", broken)
     response = await webhook.client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "error"
@@ -273,7 +272,7 @@ async def test_a_busy_port_fails_the_start_and_still_closes_the_application(data
         with pytest.raises(WebhookError, match=f"could not listen on 127.0.0.1:{port}"):
             await WebhookRunner(application, config, handle_signals=False).run()
     assert not application.running
-    assert SERVICES_KEY not in application.bot_data
+    assert application.bot_data.state is None
 
 
 class HeldBotAPI(InProcessBotAPI):
@@ -312,7 +311,7 @@ async def test_shutdown_finishes_the_update_in_flight_and_refuses_new_ones(datab
         assert webhook.sent_to(BILAL) == []
         assert len(webhook.processed) == 1
     assert not webhook.application.running
-    assert SERVICES_KEY not in webhook.application.bot_data  # post_shutdown closed them
+    assert webhook.application.bot_data.state is None  # post_shutdown closed them
 
 
 # ---------------------------------------------------------------------- settings and the CLI

@@ -12,17 +12,18 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.config.settings import Settings
-from bot.core.catalog import Catalog, default_catalog
-from bot.core.clock import Clock, SystemClock
+from bot.core.catalog import Catalog
+from bot.core.clock import Clock
 from bot.delivery.outbox import Delivery
 from bot.engine.alerts import queue_alerts
 from bot.render import i18n
 from bot.render.i18n import _
 from bot.render.texts import COMMANDS
 from bot.runtime.channel_setup import connect_channel
+from bot.runtime.context import CONTEXT_TYPES
 from bot.runtime.jobs import refresh_soon, schedule_jobs
 from bot.runtime.leadership import Leadership
-from bot.runtime.state import SERVICES_KEY, Services
+from bot.runtime.state import BotState
 from handlers import register
 from storage.leases import lock_for
 from storage.outbox import release_claims
@@ -57,6 +58,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .context_types(CONTEXT_TYPES)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -64,19 +66,23 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application = builder.build()
-    application.bot_data["settings"] = settings
-    application.bot_data["clock"] = clock or SystemClock()
-    application.bot_data["catalog"] = catalog or default_catalog()
+    application.bot_data.settings = settings
+    if clock is not None:
+        application.bot_data.clock = clock
+    if catalog is not None:
+        application.bot_data.catalog = catalog
     register(application)
     return application
 
 
-async def open_services(application: Application) -> Services:
+async def open_services(application: Application) -> BotState:
     """Open storage (filling it from the embedded dataset if empty) and set the command menu."""
-    if SERVICES_KEY in application.bot_data:
-        return application.bot_data[SERVICES_KEY]
+    if application.bot_data.state is not None:
+        return application.bot_data.state
     data = application.bot_data
-    services = await Services.open(data["settings"], data["catalog"], data["clock"])
+    if data.settings is None:
+        raise RuntimeError("build_application sets the settings before the state opens")
+    services = await BotState.open(data.settings, data.catalog, data.clock)
     services.delivery = Delivery(application.bot, services.db, services.clock)
     services.summaries.listeners.append(queue_alerts)
     services.leadership = Leadership(
@@ -84,14 +90,14 @@ async def open_services(application: Application) -> Services:
     )
     await services.leadership.campaign()  # SQLite: at once; PostgreSQL: if nobody leads yet
     await connect_channel(application, services)  # channel posts, when a channel is configured
-    data[SERVICES_KEY] = services
+    data.state = services
     await set_command_menu(application)
     schedule_jobs(application, services)
     return services
 
 
 async def close_services(application: Application) -> None:
-    services = application.bot_data.pop(SERVICES_KEY, None)
+    services = application.bot_data.take_state()
     if services is not None:
         await services.close()
 
@@ -140,7 +146,7 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_stop(application: Application) -> None:
-    services = application.bot_data.get(SERVICES_KEY)
+    services = application.bot_data.state
     if services is None:
         return
     if services.leadership is not None:

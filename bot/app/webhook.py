@@ -30,7 +30,6 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.config.settings import ENV_PREFIX, Settings
-from bot.runtime.state import SERVICES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ class WebhookApp:
 
     async def health(self, request: Request) -> JSONResponse:
         """For a load balancer: 200 only while this replica can answer updates."""
-        services = self.application.bot_data.get(SERVICES_KEY)
+        services = self.application.bot_data.state
         leadership = services.leadership if services is not None else None
         body: dict[str, Any] = {
             "status": "ok",

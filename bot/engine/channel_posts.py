@@ -44,7 +44,7 @@ from storage.records import IncidentRecord
 from storage.timecodec import to_epoch
 
 if TYPE_CHECKING:
-    from bot.runtime.state import Services
+    from bot.runtime.state import BotState
 
 DIGEST_PERIOD = timedelta(hours=24)
 # More than a day's incidents is read from storage than a digest can show; the rest is counted.
@@ -237,7 +237,7 @@ async def queue_edit(
     return await enqueue(connection, [edit], now)
 
 
-async def queue_digest(services: Services, now: datetime, *, channel_id: int) -> int:
+async def queue_digest(services: BotState, now: datetime, *, channel_id: int) -> int:
     """The daily digest job's work: one digest per local day, however often it runs."""
     settings = services.settings
     zone_name = settings.digest_timezone
@@ -255,7 +255,7 @@ async def queue_digest(services: Services, now: datetime, *, channel_id: int) ->
 
 
 async def queue_broadcast(
-    services: Services, channel_id: int, html_text: str, dedup_key: str, now: datetime
+    services: BotState, channel_id: int, html_text: str, dedup_key: str, now: datetime
 ) -> int:
     """An admin's message for the channel; 0 when that very message was queued already."""
     message = NewMessage(chat_id=channel_id, kind="broadcast", dedup_key=dedup_key, text=html_text)

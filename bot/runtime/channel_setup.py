@@ -10,12 +10,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.engine.channel_posts import queue_channel_posts
-from bot.runtime.state import Services
+from bot.runtime.state import BotState
 
 log = logging.getLogger(__name__)
-
-# bot_data key: the channel's numeric id, or None when there is no (reachable) channel.
-CHANNEL_KEY = "channel_id"
 
 
 async def channel_chat_id(bot: Bot, configured: int | str | None) -> int | None:
@@ -42,11 +39,11 @@ async def channel_chat_id(bot: Bot, configured: int | str | None) -> int | None:
     return chat.id
 
 
-async def connect_channel(application: Application, services: Services) -> int | None:
+async def connect_channel(application: Application, services: BotState) -> int | None:
     """Find the channel and, if there is one, post incidents to it from every refresh."""
     settings = services.settings
     chat_id = await channel_chat_id(application.bot, settings.channel_id)
-    application.bot_data[CHANNEL_KEY] = chat_id
+    application.bot_data.channel_id = chat_id
     if chat_id is not None:
         services.summaries.listeners.append(
             partial(

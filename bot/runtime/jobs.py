@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot.engine.channel_posts import queue_digest
 from bot.render.timefmt import zone
-from bot.runtime.channel_setup import CHANNEL_KEY
-from bot.runtime.leadership import leader_only
+from bot.runtime.context import BotContext, leader_only
 from bot.runtime.source_jobs import schedule_sources
-from bot.runtime.state import SERVICES_KEY, Services
-from handlers.language import CHOSEN_KEY
+from bot.runtime.state import BotState
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +19,9 @@ DIGEST_JOB = "digest"
 FOLLOW_JOB = "follow"
 
 
-async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refresh_job(context: BotContext) -> None:
     """Recompute the summaries of pairs with new data; a failure is kept for /status to show."""
-    services: Services = context.bot_data[SERVICES_KEY]
+    services = context.state
     report = await services.summaries.refresh_safely(services.clock.now())
     if report is None:
         return
@@ -33,11 +31,11 @@ async def refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         services.delivery.wake.set()  # alerts go out now, not at the next poll
 
 
-async def follow_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def follow_job(context: BotContext) -> None:
     """On a replica that does not lead: take in the summaries the leader's refresh stored."""
-    services: Services = context.bot_data[SERVICES_KEY]
+    services = context.state
     # Every replica: a /language choice made through another replica is read again from here on.
-    context.bot_data.pop(CHOSEN_KEY, None)
+    context.bot_data.chosen_languages.clear()
     if services.leadership is not None and services.leadership.is_leader:
         return  # the leader's own refresh keeps its memory current
     changed = await services.summaries.follow()
@@ -45,9 +43,9 @@ async def follow_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("took in %d summaries refreshed by the leader", changed)
 
 
-async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def digest_job(context: BotContext) -> None:
     """The channel's daily digest; the work is in queue_digest, which tests call with a clock."""
-    services: Services = context.bot_data[SERVICES_KEY]
+    services = context.state
     channel_id: int = context.job.data  # type: ignore[union-attr,assignment]
     queued = await queue_digest(services, services.clock.now(), channel_id=channel_id)
     if queued and services.delivery is not None:
@@ -66,7 +64,7 @@ def refresh_soon(application: Application) -> None:
         )
 
 
-def schedule_jobs(application: Application, services: Services) -> None:
+def schedule_jobs(application: Application, services: BotState) -> None:
     schedule_sources(application, services)  # one job per outside source, if a file lists any
     queue = application.job_queue
     if queue is None:  # PTB installed without its job-queue extra
@@ -84,7 +82,7 @@ def schedule_jobs(application: Application, services: Services) -> None:
     queue.run_repeating(
         follow_job, interval=services.settings.follow_seconds, first=1, name=FOLLOW_JOB
     )
-    channel_id = application.bot_data.get(CHANNEL_KEY)
+    channel_id = application.bot_data.channel_id
     if channel_id is not None:
         settings = services.settings
         at = settings.digest_time.replace(tzinfo=zone(settings.digest_timezone))

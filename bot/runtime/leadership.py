@@ -13,9 +13,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-from telegram.ext import ContextTypes
 
 from storage.leases import Lock
 
@@ -76,22 +73,3 @@ class Leadership:
                 await hook()
             except Exception:
                 log.exception("leadership hook %r failed", hook)
-
-
-Job = Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
-
-
-def leader_only(job: Job) -> Job:
-    """A JobQueue callback that runs on the leader and is skipped quietly elsewhere."""
-    from bot.runtime.state import SERVICES_KEY
-
-    async def run(context: ContextTypes.DEFAULT_TYPE) -> Any:
-        services = context.bot_data.get(SERVICES_KEY)
-        leadership = getattr(services, "leadership", None)
-        if leadership is not None and not leadership.is_leader:
-            return None
-        return await job(context)
-
-    run.__name__ = job.__name__
-    run.__doc__ = job.__doc__
-    return run

@@ -9,43 +9,28 @@ belongs.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot.core.catalog import Catalog
-from bot.runtime.leadership import leader_only
-from bot.runtime.state import SERVICES_KEY, Services
+from bot.runtime.context import BotContext, leader_only
+from bot.runtime.state import BotState, SourcesSetup
 from bot.sources import ADAPTERS, build_adapter
 from bot.sources.base import Adapter
-from bot.sources.config import SourcesFile, SourcesFileError, load_sources
+from bot.sources.config import SourcesFileError, load_sources
 from bot.sources.runner import RunReport, run_source
 from storage.source_health import forget_sources_except
 
 log = logging.getLogger(__name__)
 
-SOURCES_KEY = "sources"
 JOB_PREFIX = "source:"
 FORGET_JOB = "sources-forget"
 FIRST_RUN = 5.0  # seconds after start; later sources are staggered so they don't start at once
 STAGGER = 7.0
 
 
-@dataclass
-class SourcesSetup:
-    """What the sources file gave this bot: the adapters to run, or why there are none."""
-
-    file: SourcesFile | None = None
-    error: SourcesFileError | None = None
-    adapters: dict[str, Adapter] = field(default_factory=dict)
-
-    @property
-    def configured(self) -> bool:
-        return self.file is not None or self.error is not None
-
-
-def load_setup(services: Services) -> SourcesSetup:
+def load_setup(services: BotState) -> SourcesSetup:
     path = services.settings.sources_file
     if path is None:
         return SourcesSetup()
@@ -65,26 +50,26 @@ def job_name(source: str) -> str:
     return f"{JOB_PREFIX}{source}"
 
 
-async def source_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def source_job(context: BotContext) -> None:
     """Run one source; whatever happens is recorded in its health row, never raised."""
     name = context.job.data if context.job is not None else None
     try:
-        services: Services = context.bot_data[SERVICES_KEY]
-        setup: SourcesSetup = context.bot_data[SOURCES_KEY]
+        services = context.state
+        setup = context.bot_data.sources
         adapter = setup.adapters[str(name)]
         await run_source_job(services, adapter)
     except Exception:
         log.exception("source job %s failed outside the source's own run", name)
 
 
-async def run_source_job(services: Services, adapter: Adapter) -> RunReport:
+async def run_source_job(services: BotState, adapter: Adapter) -> RunReport:
     return await run_source(services.db, adapter, services.clock)
 
 
-async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget_job(context: BotContext) -> None:
     """Once at start: sources no longer configured stop speaking on cards (see storage)."""
     try:
-        services: Services = context.bot_data[SERVICES_KEY]
+        services = context.state
         keep = context.job.data if context.job is not None else ()
         forgotten = await forget_sources_except(services.db, keep or ())
         if forgotten:
@@ -93,7 +78,7 @@ async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("could not forget the sources no longer configured")
 
 
-def schedule_sources(application: Application, services: Services) -> SourcesSetup:
+def schedule_sources(application: Application, services: BotState) -> SourcesSetup:
     """Load the sources file and schedule a job per source; without a file, nothing changes.
 
     A broken file is logged and shown by /sources rather than stopping the bot: the bot's
@@ -101,7 +86,7 @@ def schedule_sources(application: Application, services: Services) -> SourcesSet
     a typo must not wipe what the sources said.)
     """
     setup = load_setup(services)
-    application.bot_data[SOURCES_KEY] = setup
+    application.bot_data.sources = setup
     if setup.error is not None:
         log.error("sources file not used: %s", setup.error)
         return setup

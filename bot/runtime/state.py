@@ -1,29 +1,35 @@
-"""What handlers and jobs share, created once per application and reached via bot_data."""
+"""What handlers and jobs share, typed: the bot's state and PTB's `bot_data`.
+
+`BotState` is what opens with the database (storage, summaries, delivery, leadership);
+`BotData` is the object PTB hands every callback as `context.bot_data`, made before the state
+opens and holding it once it has. Attributes instead of string keys, so a typo is a type error.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.config.settings import Settings
-from bot.core.catalog import Catalog
-from bot.core.clock import Clock
+from bot.core.catalog import Catalog, default_catalog
+from bot.core.clock import Clock, SystemClock
 from bot.core.detection import Thresholds
 from bot.delivery.outbox import Delivery
 from bot.engine.refresh import Summaries
 from bot.imports.dataset import embedded_dataset_path, load_dataset
+from bot.render.chart import ChartCache
 from bot.runtime.leadership import Leadership
+from bot.sources.base import Adapter
+from bot.sources.config import SourcesFile, SourcesFileError
 from storage.database import Database
 from storage.imports import import_dataset, is_empty
 
 log = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
-
 
 @dataclass
-class Services:
+class BotState:
     settings: Settings
     db: Database
     catalog: Catalog
@@ -33,7 +39,7 @@ class Services:
     leadership: Leadership | None = None
 
     @classmethod
-    async def open(cls, settings: Settings, catalog: Catalog, clock: Clock) -> Services:
+    async def open(cls, settings: Settings, catalog: Catalog, clock: Clock) -> BotState:
         db = await Database.open(settings.database, pool_size=settings.database_pool_size)
         try:
             return await cls._prepare(settings, catalog, clock, db)
@@ -44,7 +50,7 @@ class Services:
     @classmethod
     async def _prepare(
         cls, settings: Settings, catalog: Catalog, clock: Clock, db: Database
-    ) -> Services:
+    ) -> BotState:
         if await is_empty(db):
             counts = await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
             log.info("filled an empty database from the embedded dataset: %s", counts)
@@ -65,3 +71,44 @@ class Services:
         if self.delivery is not None:
             await self.delivery.stop()
         await self.db.close()
+
+
+@dataclass
+class SourcesSetup:
+    """What the sources file gave this bot: the adapters to run, or why there are none."""
+
+    file: SourcesFile | None = None
+    error: SourcesFileError | None = None
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+
+    @property
+    def configured(self) -> bool:
+        return self.file is not None or self.error is not None
+
+
+class BotData:
+    """`context.bot_data`: PTB makes it with no arguments, build_application fills it."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.clock: Clock = SystemClock()
+        self.catalog: Catalog = default_catalog()
+        self.state: BotState | None = None
+        self.sources: SourcesSetup | None = None
+        # The channel's numeric id, or None when there is no (reachable) channel.
+        self.channel_id: int | None = None
+        # /language choices read once per person, emptied at each follow tick (another replica
+        # may have changed one).
+        self.chosen_languages: dict[int, str | None] = {}
+        self.charts = ChartCache()
+
+    def ready(self) -> BotState:
+        """The open state; handlers only run after post_init opened it."""
+        if self.state is None:
+            raise RuntimeError("the bot's state is not open (post_init has not run)")
+        return self.state
+
+    def take_state(self) -> BotState | None:
+        """The state, handed over for closing: afterwards nothing can reach it any more."""
+        state, self.state = self.state, None
+        return state
