@@ -20,6 +20,7 @@ from bot.render.texts import (
     broadcast_too_long,
 )
 from bot.runtime.context import BotContext
+from handlers.common import message_of
 
 # The command, then any whitespace (a newline too): what follows is the message.
 _AFTER_COMMAND = re.compile(r"\A\s*/\S*\s*(.*)\Z", re.DOTALL)
@@ -29,7 +30,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
     """/broadcast <text> — queued for the channel; the outbox sends it within Telegram's limits."""
     app = context.state
     channel_id = admins_channel(update, context)  # may raise UsageError: not an admin, no channel
-    message = update.effective_message
+    message = message_of(update)
     text = broadcast_html(message)  # may raise UsageError: empty, too long
     # The date joins the update id: update ids start again from 1 in each console session (the
     # in-process Bot API), while an update Telegram delivers twice keeps both.

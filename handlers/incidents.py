@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.core.arguments import parse_pair
+from bot.engine import recent_incidents
 from bot.render.i18n import _
 from bot.render.incidents import render_incidents
 from bot.render.texts import INCIDENTS_USAGE
 from bot.runtime.context import BotContext
-from handlers.common import argument_text
-from storage.incidents import recent_incidents
+from handlers.common import argument_text, message_of
 
 
 async def incidents(update: Update, context: BotContext) -> None:
@@ -27,4 +27,4 @@ async def incidents(update: Update, context: BotContext) -> None:
         until=now,
     )
     text = render_incidents(found, app.catalog, now, service, region)
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.engine import choose_language, chosen_language
 from bot.render import i18n
 from bot.render.i18n import _
 from bot.runtime.context import BotContext
-from handlers.common import argument_text
-from storage.languages import choose_language, chosen_language
+from handlers.common import argument_text, message_of, query_of
 
 
 async def set_reply_language(update: Update, context: BotContext) -> None:
@@ -42,18 +42,16 @@ async def language(update: Update, context: BotContext) -> None:
     if wanted:
         code = i18n.language_for(wanted) if wanted in i18n.LANGUAGES else None
         if code is None:
-            await update.effective_message.reply_html(
-                _("Choose a language:"), reply_markup=_keyboard()
-            )
+            await message_of(update).reply_html(_("Choose a language:"), reply_markup=_keyboard())
             return
         await _choose(update, context, code)
-        await update.effective_message.reply_html(_confirmation(code))
+        await message_of(update).reply_html(_confirmation(code))
         return
-    await update.effective_message.reply_html(_("Choose a language:"), reply_markup=_keyboard())
+    await message_of(update).reply_html(_("Choose a language:"), reply_markup=_keyboard())
 
 
 async def language_button(update: Update, context: BotContext) -> None:
-    button = update.callback_query
+    button = query_of(update)
     code = (button.data or "").partition("|")[2]
     if code not in i18n.LANGUAGES:
         await button.answer(_("This button no longer works."))

@@ -9,7 +9,7 @@ from bot.crowd.reports import file_report, parse_report
 from bot.crowd.texts import REPORTS_NEED_A_PERSON, render_report_outcome
 from bot.render.i18n import _
 from bot.runtime.context import BotContext
-from handlers.common import argument_text
+from handlers.common import argument_text, message_of
 
 
 async def report(update: Update, context: BotContext) -> None:
@@ -27,7 +27,7 @@ async def report(update: Update, context: BotContext) -> None:
         bucket_minutes=app.settings.bucket_minutes,
         now=now,
     )
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)
 
 
 def reporter_id(update: Update) -> int:
@@ -36,7 +36,7 @@ def reporter_id(update: Update) -> int:
     A message sent as a channel or by an anonymous admin carries a placeholder user shared by
     everyone who does so, which would merge strangers into one reporter.
     """
-    message = update.effective_message
+    message = message_of(update)
     user = update.effective_user
     if user is None or (message is not None and message.sender_chat is not None):
         raise UsageError(_(REPORTS_NEED_A_PERSON))

@@ -7,13 +7,14 @@ from telegram import Update
 from bot.core.arguments import UsageError
 from bot.runtime.context import BotContext
 from bot.runtime.state import SourcesSetup
+from bot.sources import all_health, targets_of
 from bot.sources.texts import (
     NO_SOURCES,
     SOURCES_ADMINS_ONLY,
     file_problems_text,
     sources_status_text,
 )
-from storage.source_health import all_health, targets_of
+from handlers.common import message_of
 
 
 async def sources(update: Update, context: BotContext) -> None:
@@ -23,7 +24,7 @@ async def sources(update: Update, context: BotContext) -> None:
     if user is None or user.id not in app.settings.admin_ids:
         raise UsageError(SOURCES_ADMINS_ONLY)
     setup: SourcesSetup = context.bot_data.sources or SourcesSetup()
-    message = update.effective_message
+    message = message_of(update)
     if setup.error is not None:
         await message.reply_html(file_problems_text(setup.error))
         return

@@ -7,6 +7,7 @@ from telegram import Update
 from bot.render.texts import help_text, start_text
 from bot.runtime.context import BotContext
 from handlers.card import parse_deep_link, send_card
+from handlers.common import message_of
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -16,8 +17,8 @@ async def start(update: Update, context: BotContext) -> None:
         await send_card(update, context, *pair)
         return
     user = update.effective_user
-    await update.effective_message.reply_html(start_text(user.first_name if user else None))
+    await message_of(update).reply_html(start_text(user.first_name if user else None))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_html(help_text())
+    await message_of(update).reply_html(help_text())

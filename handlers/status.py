@@ -10,7 +10,7 @@ from bot.render.i18n import _
 from bot.render.texts import STATUS_USAGE
 from bot.runtime.context import BotContext
 from handlers.card import send_card
-from handlers.common import argument_text
+from handlers.common import argument_text, message_of
 
 
 async def status(update: Update, context: BotContext) -> None:
@@ -29,4 +29,4 @@ async def status(update: Update, context: BotContext) -> None:
         text = render_region_overview(
             await app.summaries.region_lines(query.region, now), query.region
         )
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)

@@ -12,10 +12,12 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import MessageHandler, filters
 
+from bot import subscriptions as store
 from bot.core.arguments import UsageError
 from bot.render.i18n import _
 from bot.runtime.context import BotContext
 from bot.runtime.state import BotState
+from bot.subscriptions import Subscription
 from bot.subscriptions.requests import (
     MAX_SUBSCRIPTIONS,
     StaleButton,
@@ -48,9 +50,7 @@ from bot.subscriptions.texts import (
     subscription_name,
     topic_name,
 )
-from handlers.common import argument_text
-from storage import subscriptions as store
-from storage.subscriptions import Subscription
+from handlers.common import argument_text, chat_of, message_of, query_of
 
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
@@ -60,7 +60,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     await require_admin(update, context)
     app = context.state
     request = parse_subscribe(argument_text(update), app.catalog)  # may raise UsageError
-    chat = update.effective_chat
+    chat = chat_of(update)
     outcome = await store.subscribe(
         app.db,
         chat.id,
@@ -73,7 +73,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
         limit=MAX_SUBSCRIPTIONS,
     )
     text = render_subscribed(outcome, request.topic, request.level, limit=MAX_SUBSCRIPTIONS)
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -81,8 +81,8 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     await require_admin(update, context)
     app = context.state
     request = parse_unsubscribe(argument_text(update), app.catalog)
-    chat_id = update.effective_chat.id
-    message = update.effective_message
+    chat_id = chat_of(update).id
+    message = message_of(update)
     if request is None:
         entries = await subscriptions_with_topics(app, chat_id)
         if not entries:
@@ -112,7 +112,7 @@ async def unsubscribe_button(update: Update, context: BotContext) -> None:
     The error handler answers by replying to a message, which is wrong for a button press, so
     stale, forged and refused presses are answered here, on the button.
     """
-    button = update.callback_query
+    button = query_of(update)
     chat = update.effective_chat
     if chat is None or button.message is None:  # sent in inline mode, or the message is gone
         await button.answer(_(STALE_BUTTON))
@@ -156,22 +156,22 @@ async def _remove(app: BotState, chat_id: int, target: int | None) -> str | None
 async def subscriptions(update: Update, context: BotContext) -> None:
     """/subscriptions — open to everyone in the chat: reading changes nothing."""
     app = context.state
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     entries = await subscriptions_with_topics(app, chat_id)
     settings = await store.chat_settings(app.db, chat_id)
     text = render_subscriptions(entries, settings, now=app.clock.now())
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)
 
 
 async def quiet(update: Update, context: BotContext) -> None:
     """/quiet 22:00-07:00 [zone] or /quiet off; /quiet alone shows the setting to anyone."""
     app = context.state
-    chat = update.effective_chat
+    chat = chat_of(update)
     now = app.clock.now()
     text = argument_text(update)
     settings = await store.chat_settings(app.db, chat.id)
     if not text:
-        await update.effective_message.reply_html(render_quiet_current(settings, now))
+        await message_of(update).reply_html(render_quiet_current(settings, now))
         return
     await require_admin(update, context)
     request = parse_quiet(text)  # may raise UsageError
@@ -188,7 +188,7 @@ async def quiet(update: Update, context: BotContext) -> None:
                 start=None,
                 end=None,
             )
-        await update.effective_message.reply_html(render_quiet_off(had_quiet_hours))
+        await message_of(update).reply_html(render_quiet_off(had_quiet_hours))
         return
     zone_name = await quiet_zone(app, chat.id, request.zone, settings)
     await store.set_quiet_hours(
@@ -203,7 +203,7 @@ async def quiet(update: Update, context: BotContext) -> None:
     assert request.start is not None and request.end is not None
     quiet_now = is_quiet(now, zone_name, request.start, request.end)
     text = render_quiet_set(request.start, request.end, zone_name, now, quiet_now)
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)
 
 
 async def quiet_zone(
@@ -221,7 +221,7 @@ async def chat_migrated(update: Update, context: BotContext) -> None:
 
     Telegram posts the news in both chats; moving twice is harmless, so either is enough.
     """
-    message = update.effective_message
+    message = message_of(update)
     if message.migrate_to_chat_id:
         old, new = message.chat_id, message.migrate_to_chat_id
     elif message.migrate_from_chat_id:

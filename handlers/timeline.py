@@ -15,7 +15,7 @@ from bot.render.timeline import (
     render_timeline,
 )
 from bot.runtime.context import BotContext
-from handlers.common import argument_text
+from handlers.common import argument_text, message_of, query_of
 
 
 async def timeline(update: Update, context: BotContext) -> None:
@@ -25,7 +25,7 @@ async def timeline(update: Update, context: BotContext) -> None:
     query = parse_timeline(argument_text(update), app.catalog, now=now)  # may raise UsageError
     history = await read_history(app.db, query, now=now)
     newest = render_timeline(history)[-1]
-    await update.effective_message.reply_html(newest.text, reply_markup=page_keyboard(newest))
+    await message_of(update).reply_html(newest.text, reply_markup=page_keyboard(newest))
 
 
 async def timeline_page(update: Update, context: BotContext) -> None:
@@ -34,7 +34,7 @@ async def timeline_page(update: Update, context: BotContext) -> None:
     The error handler answers by replying to a message, which is wrong for a button press, so
     stale or forged buttons are answered here, on the button.
     """
-    button = update.callback_query
+    button = query_of(update)
     app = context.state
     try:
         query, number = parse_button(button.data or "", app.catalog)

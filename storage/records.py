@@ -32,7 +32,9 @@ class PartialDate:
         if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
             raise ValueError(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
         numbers = [int(p) for p in parts]
-        year, month, day = (*numbers, None, None)[:3]
+        year = numbers[0]
+        month = numbers[1] if len(numbers) > 1 else None
+        day = numbers[2] if len(numbers) > 2 else None
         if month is not None and not 1 <= month <= 12:
             raise ValueError(f"month out of range in {text!r}")
         if day is not None:

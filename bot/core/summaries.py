@@ -91,8 +91,8 @@ class PairSummary:
     @property
     def sources(self) -> tuple[str, ...]:
         names: list[str] = []
-        for row in (*self.counts, *self.events):
-            names.append(row.source)
+        names.extend(row.source for row in self.counts)
+        names.extend(row.source for row in self.events)
         for figures in self.elsewhere:
             names.extend(row.source for row in figures.observations)
         for restriction in self.restrictions:

@@ -19,9 +19,10 @@ import hashlib
 import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote
 
+from bot.config.settings import Settings
 from bot.core.catalog import Catalog
 from bot.core.detection import LEVEL_RANK
 from bot.core.summaries import PairSummary
@@ -37,14 +38,23 @@ from storage.channel import (
     post_state,
     supersede_edits,
 )
-from storage.database import Connection
+from storage.database import Connection, Database
 from storage.incidents import recent_incidents
 from storage.outbox import NewMessage, enqueue
 from storage.records import IncidentRecord
 from storage.timecodec import to_epoch
 
-if TYPE_CHECKING:
-    from bot.runtime.state import BotState
+
+class ChannelState(Protocol):
+    """What queueing a digest or broadcast needs of the bot's state (BotState has it)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def settings(self) -> Settings: ...
+
 
 DIGEST_PERIOD = timedelta(hours=24)
 # More than a day's incidents is read from storage than a digest can show; the rest is counted.
@@ -137,7 +147,7 @@ def resolved_post_text(
     """The card's last state: resolved, with how long it lasted and its peak."""
     tz = summary.region.timezone
     end = incident.resolved_at or incident.last_seen
-    worst = LEVEL_WORDS.get(incident.level, incident.level)  # type: ignore[call-overload]
+    worst = LEVEL_WORDS.get(incident.level, incident.level)
     lines = [
         f"✅ <b>{_where(summary)}: resolved</b>",
         f"{esc(worst).capitalize()} from {clock_pair(incident.opened_at, tz, with_day=True)} "
@@ -211,10 +221,10 @@ async def queue_channel_posts(
             )
             queued += await enqueue(connection, [post], batch.now)
     for (service, region), summary in sorted(batch.summaries.items()):
-        incident = summary.incident
-        if incident is None or not incident.ongoing:
+        live = summary.incident
+        if live is None or not live.ongoing:
             continue
-        key = post_key(service, region, incident.start)
+        key = post_key(service, region, live.start)
         text = live_post_text(summary, bot_username)
         queued += await queue_edit(connection, channel_id, key, text, batch.now)
     return queued
@@ -237,7 +247,7 @@ async def queue_edit(
     return await enqueue(connection, [edit], now)
 
 
-async def queue_digest(services: BotState, now: datetime, *, channel_id: int) -> int:
+async def queue_digest(services: ChannelState, now: datetime, *, channel_id: int) -> int:
     """The daily digest job's work: one digest per local day, however often it runs."""
     settings = services.settings
     zone_name = settings.digest_timezone
@@ -255,7 +265,7 @@ async def queue_digest(services: BotState, now: datetime, *, channel_id: int) ->
 
 
 async def queue_broadcast(
-    services: BotState, channel_id: int, html_text: str, dedup_key: str, now: datetime
+    services: ChannelState, channel_id: int, html_text: str, dedup_key: str, now: datetime
 ) -> int:
     """An admin's message for the channel; 0 when that very message was queued already."""
     message = NewMessage(chat_id=channel_id, kind="broadcast", dedup_key=dedup_key, text=html_text)

@@ -243,14 +243,14 @@ class Summaries:
             problems=problems,
             now=now,
         )
-        series = tuple(
+        typical_series = tuple(
             (row.at, value)
             for row in summary.counts
             if row.precision == "minute" and (value := typical(row.at)) is not None
         )
         findings = await source_lines_for(self.db, service.key, region.code, catalog=self.catalog)
         summary = replace(
-            summary, typical_series=series, findings=None if findings.empty else findings
+            summary, typical_series=typical_series, findings=None if findings.empty else findings
         )
         return summary, incidents
 

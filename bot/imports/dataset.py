@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, cast
 
 from pydantic import (
     AfterValidator,
@@ -39,6 +39,7 @@ from storage.records import (
     Event,
     Observation,
     PartialDate,
+    Precision,
     Restriction,
     Source,
     TimelineStep,
@@ -237,7 +238,7 @@ def _observations(
                 if isinstance(found, UnknownName):
                     note(index, field, unknown_text(found))
             continue
-        at, precision = row["at"]  # type: ignore[misc]  # Instant: validated into a pair
+        at, precision = cast(tuple[datetime, Precision], row["at"])  # Instant: validated to a pair
         append(
             Observation(
                 service,
@@ -263,18 +264,18 @@ def _resolve(parsed: DatasetIn, catalog: Catalog) -> Dataset:
         lambda index, field, text: names.problems.append(f"observations[{index}].{field}: {text}"),
     )
     events = []
-    for index, row in enumerate(parsed.events):
+    for index, event in enumerate(parsed.events):
         where = f"events[{index}]"
-        at, precision = row.at  # type: ignore[misc]  # Instant: validated into a pair
+        at, precision = cast(tuple[datetime, Precision], event.at)  # Instant: validated to a pair
         events.append(
             Event(
-                service=names.service(row.service, f"{where}.service"),
-                region=names.region(row.region, f"{where}.region"),
+                service=names.service(event.service, f"{where}.service"),
+                region=names.region(event.region, f"{where}.region"),
                 at=at,
-                kind=row.kind,
-                text=row.text,
-                source=row.source,
-                url=row.url,
+                kind=event.kind,
+                text=event.text,
+                source=event.source,
+                url=event.url,
                 precision=precision,
             )
         )
@@ -438,7 +439,7 @@ def _csv_problems(
     """
     bad: set[tuple[int, str]] = set()
     for problem in error.errors(include_url=False):
-        index, column = problem["loc"][0], _location(problem["loc"][1:])
+        index, column = int(problem["loc"][0]), _location(problem["loc"][1:])
         if (index, column) not in bad:
             bad.add((index, column))
             note(index, column, _message(problem))

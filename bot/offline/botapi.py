@@ -1168,7 +1168,7 @@ class ChatDriver:
                 for task in asyncio.all_tasks()
                 if task not in before
                 and not task.done()
-                and task.get_coro().__qualname__.endswith("__create_task_callback")
+                and getattr(task.get_coro(), "__qualname__", "").endswith("__create_task_callback")
             }
             remaining = deadline - loop.time()
             if not pending or remaining <= 0:

@@ -6,7 +6,7 @@ documented way to add properties, and `BotData` replaces the untyped `bot_data` 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -22,7 +22,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
 
 CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=BotData)
 
-Job = Callable[[BotContext], Awaitable[Any]]
+Job = Callable[[BotContext], Coroutine[Any, Any, Any]]
 
 
 def leader_only(job: Job) -> Job:

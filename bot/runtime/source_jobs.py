@@ -9,7 +9,9 @@ belongs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from telegram.ext import Application
 
@@ -55,7 +57,7 @@ async def source_job(context: BotContext) -> None:
     name = context.job.data if context.job is not None else None
     try:
         services = context.state
-        setup = context.bot_data.sources
+        setup = context.bot_data.sources or SourcesSetup()
         adapter = setup.adapters[str(name)]
         await run_source_job(services, adapter)
     except Exception:
@@ -70,7 +72,7 @@ async def forget_job(context: BotContext) -> None:
     """Once at start: sources no longer configured stop speaking on cards (see storage)."""
     try:
         services = context.state
-        keep = context.job.data if context.job is not None else ()
+        keep = cast("Iterable[str]", context.job.data if context.job is not None else ())
         forgotten = await forget_sources_except(services.db, keep or ())
         if forgotten:
             log.info("forgot %d sources no longer in the sources file", forgotten)

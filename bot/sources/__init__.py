@@ -17,6 +17,9 @@ from bot.sources.ioda import IodaAdapter
 from bot.sources.ooni import OoniAdapter
 from bot.sources.radar import CloudflareRadarAdapter
 from bot.sources.statuspage import StatuspageAdapter
+from storage.source_health import all_health, targets_of
+
+__all__ = ["ADAPTERS", "all_health", "build_adapter", "targets_of"]
 
 ADAPTERS: Mapping[str, AdapterFactory] = {
     adapter.kind: adapter

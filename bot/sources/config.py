@@ -128,7 +128,7 @@ def _source(
     if not isinstance(name, str) or not name.strip():
         raise ConfigProblem('needs a name, e.g. name = "IODA"')
     kind = entry.get("kind")
-    if kind not in adapters:
+    if not isinstance(kind, str) or kind not in adapters:
         raise ConfigProblem(f"kind must be one of {', '.join(sorted(adapters))}, not {kind!r}")
     factory = adapters[kind]
     allowed = COMMON_KEYS | getattr(factory, "option_names", frozenset())

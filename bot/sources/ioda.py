@@ -26,6 +26,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from bot.core.catalog import Catalog
@@ -116,7 +117,7 @@ class IodaAdapter:
                     "until": int(now.timestamp()),
                     "datasource": signal,
                 },
-                lambda data, signal=signal: signal_series(data, region, signal),
+                partial(signal_series, region=region, signal=signal),
             )
             if found is not None:
                 series[signal] = found
