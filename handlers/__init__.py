@@ -12,9 +12,11 @@ from telegram.ext import (
 )
 
 from handlers.admin import broadcast
-from handlers.card import card_button, chart, inline_status
+from handlers.card import card_button, unknown_button
+from handlers.chart import chart
 from handlers.errors import on_error
 from handlers.incidents import incidents
+from handlers.inline import inline_status
 from handlers.language import language, language_button, set_reply_language
 from handlers.report import report
 from handlers.sources import sources
@@ -54,4 +56,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("chart", chart))
     application.add_handler(CallbackQueryHandler(card_button, pattern=r"^st\|"))
     application.add_handler(InlineQueryHandler(inline_status))
+    # Last: a button no handler above knows still gets an answer, so its spinner stops.
+    application.add_handler(CallbackQueryHandler(unknown_button))
     application.add_error_handler(on_error)

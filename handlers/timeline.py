@@ -9,13 +9,14 @@ from bot.engine.history import read_history
 from bot.render.timeline import (
     Page,
     StaleButton,
+    TimelineQuery,
     page_of,
     parse_button,
     parse_timeline,
     render_timeline,
 )
 from bot.runtime.context import BotContext
-from handlers.common import argument_text, message_of, query_of
+from handlers.common import argument_text, back_to_card, message_of, query_of
 
 
 async def timeline(update: Update, context: BotContext) -> None:
@@ -44,16 +45,20 @@ async def timeline_page(update: Update, context: BotContext) -> None:
         return
     await button.answer()
     try:
-        await button.edit_message_text(page.text, reply_markup=page_keyboard(page))
+        await button.edit_message_text(page.text, reply_markup=page_keyboard(page, query))
     except BadRequest as error:
         # Two quick presses of one button ask for the page already shown; nothing to do.
         if "message is not modified" not in error.message.lower():
             raise
 
 
-def page_keyboard(page: Page) -> InlineKeyboardMarkup | None:
-    if not page.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in page.buttons]]
-    )
+def page_keyboard(page: Page, query: TimelineQuery | None = None) -> InlineKeyboardMarkup | None:
+    """Older / Newer, and for a timeline opened from a card, the way back to it."""
+    rows = []
+    if page.buttons:
+        rows.append(
+            [InlineKeyboardButton(label, callback_data=data) for label, data in page.buttons]
+        )
+    if query is not None and query.from_card:
+        rows.append([back_to_card(query.service.key, query.region.code)])
+    return InlineKeyboardMarkup(rows) if rows else None

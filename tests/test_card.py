@@ -25,11 +25,134 @@ def buttons(message) -> list[str]:
     return message.callback_data
 
 
-async def test_status_card_has_refresh_timeline_chart_and_subscribe_buttons(bot_harness):
+async def test_status_card_is_short_with_a_verdict_and_its_details_behind_buttons(bot_harness):
     card = await bot_harness.send("/status x pk")
     labels = [b["text"] for row in card.buttons for b in row]
-    assert labels == ["🔄 Refresh", "🕒 Timeline", "📈 Chart", "🔔 Subscribe"]
+    assert labels == [
+        "🕒 Timeline",
+        "💬 What was said",
+        "📜 Ban record",
+        "📚 Sources",
+        "📈 Chart",
+        "🔄 Refresh",
+        "🔔 Subscribe",
+    ]
     assert all(len(data.encode()) <= 64 for data in buttons(card))
+    assert len(card.plain) <= 1300
+    assert card.plain.splitlines()[1].startswith("⛔ X is blocked in Pakistan")
+    assert "Peak: 136 reports" in card.plain
+    assert "Blocked in Pakistan since February 2024" in card.plain
+
+
+async def test_card_during_the_outage_says_down_worldwide_first(make_harness):
+    async for harness in make_harness(at=datetime(2025, 3, 10, 18, 30, tzinfo=UTC)):
+        card = await harness.send("/status x pk")
+        verdict = card.plain.splitlines()[1]
+        assert verdict.startswith("🔴 X is down worldwide (40,000 reports in United States")
+        assert "136 here" in verdict
+        assert "X has also been blocked in Pakistan since February 2024." in card.plain
+        assert "NetBlocks via Dawn" in card.plain
+        assert len(card.plain) <= 1300
+
+
+async def press_view(harness, card, action: str):
+    data = next(d for d in buttons(card) if d.startswith(f"st|{action}|"))
+    [edited] = await harness.driver.press(card, data)
+    assert edited.method == "editMessageText" and edited.message_id == card.message_id
+    return edited
+
+
+async def back_to_the_card(harness, card, view) -> None:
+    back = next(d for d in view.callback_data if d.startswith("st|k|"))
+    [again] = await harness.driver.press(card, back)
+    assert again.message_id == card.message_id and again.plain == card.plain
+    assert again.callback_data == card.callback_data
+
+
+async def test_what_was_said_button_shows_claims_side_by_side_and_comes_back(bot_harness):
+    card = await bot_harness.send("/status x pk")
+    view = await press_view(bot_harness, card, "w")
+    assert "X in Pakistan — what was said" in view.plain
+    assert "Elon Musk on X, via Dawn, claim:" in view.plain
+    assert "Dark Storm on Telegram" in view.plain
+    await back_to_the_card(bot_harness, card, view)
+
+
+async def test_ban_record_button_shows_the_legal_timeline(bot_harness):
+    card = await bot_harness.send("/status x pk")
+    view = await press_view(bot_harness, card, "b")
+    assert "Blocked in Pakistan since February 2024" in view.plain
+    assert "Sindh High Court" in view.plain and "Grounds given:" in view.plain
+    await back_to_the_card(bot_harness, card, view)
+
+
+async def test_sources_button_lists_every_source_and_other_countries(bot_harness):
+    card = await bot_harness.send("/status x pk")
+    view = await press_view(bot_harness, card, "o")
+    assert "• Downdetector via Dawn — newest here:" in view.plain
+    assert "🇺🇸 United States: 40,000" in view.plain
+    await back_to_the_card(bot_harness, card, view)
+
+
+async def test_timeline_button_opens_the_days_the_card_is_about(bot_harness):
+    card = await bot_harness.send("/status x pk")
+    view = await press_view(bot_harness, card, "t")
+    assert "Mon 10 Mar 2025 to Tue 11 Mar 2025, whole days" in view.plain
+    assert "15:02 PKT (10:02 UTC) · 65 reports" in view.plain
+    await back_to_the_card(bot_harness, card, view)
+
+
+async def test_the_more_link_names_the_same_days_and_counts_only_entries(make_harness):
+    async for harness in make_harness(at=datetime(2025, 3, 10, 18, 30, tzinfo=UTC)):
+        card = await harness.send("/status x pk")
+        assert "… 2 earlier entries: /timeline x pk 2025-03-10" in card.plain
+        timeline = await harness.send("/timeline x pk 2025-03-10")
+        assert "15:02 PKT (10:02 UTC) · 65 reports" in timeline.plain
+
+
+async def test_a_button_nobody_knows_is_answered(bot_harness):
+    card = await bot_harness.send("/status x pk")
+    for junk in ["zz|old|button", "lang", "x" * 60]:
+        bot_harness.api.message_json(card.chat_id, card.message_id)["reply_markup"][
+            "inline_keyboard"
+        ][0][0]["callback_data"] = junk
+        await bot_harness.driver.press(card, junk)
+        answer = [p for m, p in bot_harness.api.calls if m == "answerCallbackQuery"][-1]
+        assert answer["text"] == "This button no longer works: send /status again."
+
+
+def inline_press(harness, data: str, update_id: int) -> dict:
+    user = {"id": 1001, "is_bot": False, "first_name": "Ayesha"}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb{update_id}",
+            "from": user,
+            "inline_message_id": "AAAinline",
+            "chat_instance": "42",
+            "data": data,
+        },
+    }
+
+
+async def test_buttons_on_a_card_sent_inline_edit_through_the_inline_message(bot_harness):
+    await bot_harness.driver.process(inline_update("x pakistan", 900003))
+    [result] = inline_results(bot_harness)
+    keys = [b["callback_data"] for row in result["reply_markup"]["inline_keyboard"] for b in row]
+    assert not any(d.startswith(("st|s|", "st|u|")) for d in keys)  # no chat to subscribe
+    said = next(d for d in keys if d.startswith("st|w|"))
+    await bot_harness.driver.process(inline_press(bot_harness, said, 900004))
+    edit = [p for m, p in bot_harness.api.calls if m == "editMessageText"][-1]
+    assert edit["inline_message_id"] == "AAAinline"
+    assert "what was said" in edit["text"]
+    timeline = next(d for d in keys if d.startswith("st|t|"))
+    await bot_harness.driver.process(inline_press(bot_harness, timeline, 900005))
+    edit = [p for m, p in bot_harness.api.calls if m == "editMessageText"][-1]
+    assert edit["inline_message_id"] == "AAAinline" and "timeline" in edit["text"]
+    chart = next(d for d in keys if d.startswith("st|c|"))
+    await bot_harness.driver.process(inline_press(bot_harness, chart, 900006))
+    answer = [p for m, p in bot_harness.api.calls if m == "answerCallbackQuery"][-1]
+    assert "/chart x pk" in answer["text"]
 
 
 async def test_refresh_says_no_change_when_nothing_changed(bot_harness):
@@ -100,14 +223,6 @@ async def test_chart_pixels_differ_between_an_incident_and_a_quiet_day(bot_harne
 async def test_chart_without_timed_readings_says_so(bot_harness):
     text = (await bot_harness.send("/chart x us")).plain
     assert "No timed readings to chart for X in United States" in text
-
-
-async def test_timeline_button_sends_the_timeline(bot_harness):
-    card = await bot_harness.send("/status x pk")
-    timeline = next(d for d in buttons(card) if d.startswith("st|t|"))
-    [reply] = await bot_harness.driver.press(card, timeline)
-    assert reply.method == "sendMessage"
-    assert "Most recent data" in reply.plain or "PKT" in reply.plain
 
 
 async def test_subscribe_button_subscribes_and_flips_to_unsubscribe(bot_harness):

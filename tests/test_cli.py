@@ -82,7 +82,7 @@ def test_ask_prints_the_reply_as_plain_text_on_a_fresh_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "X in Pakistan" in result.stdout
     assert "<b>" not in result.stdout
-    assert "15:02 PKT (10:02 UTC) · 65 reports" in result.stdout
+    assert "23:06 PKT (18:06 UTC) · 136 reports" in result.stdout
 
 
 def test_ask_at_a_past_instant_shows_the_outage_live(tmp_path):

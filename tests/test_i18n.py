@@ -159,7 +159,7 @@ async def test_urdu_user_gets_the_status_card_in_urdu(bot_harness):
     assert isolated("X") in text
     assert "پاکستان" in text
     assert "مارچ" in text and "فروری 2024" in text  # Urdu month names
-    assert "تازہ ترین:" in text and "عروج:" in text and "ٹائم لائن" in text
+    assert "تازہ ترین:" in text and "عروج:" in text and "ٹائم لائن پر تازہ ترین" in text
     assert "بلاک" in text
     for sentence in (
         "No active incident",
@@ -167,14 +167,22 @@ async def test_urdu_user_gets_the_status_card_in_urdu(bot_harness):
         "Peak:",
         "Typical:",
         "Last incident:",
-        "What was said",
-        "same period",
+        "is blocked in",
+        "Latest on the timeline",
         "As of ",
     ):
         assert sentence in english
         assert sentence not in text
     labels = [button["text"] for row in card.buttons for button in row]
-    assert labels == ["🔄 تازہ کریں", "🕒 ٹائم لائن", "📈 چارٹ", "🔔 سبسکرائب"]
+    assert labels == [
+        "🕒 ٹائم لائن",
+        "💬 کیا کہا گیا",
+        "📜 پابندی کا ریکارڈ",
+        "📚 ذرائع",
+        "📈 چارٹ",
+        "🔄 تازہ کریں",
+        "🔔 سبسکرائب",
+    ]
 
 
 async def test_urdu_user_gets_errors_and_usage_in_urdu(bot_harness):

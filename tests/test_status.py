@@ -13,8 +13,21 @@ from storage.imports import import_dataset
 OUTAGE_EVENING = datetime(2025, 3, 10, 18, 30, tzinfo=UTC)
 
 
+async def everything(harness, command: str) -> str:
+    """The card and each of its views, as a person reads them tapping every button in turn."""
+    card = await harness.send(command)
+    texts = [card.plain]
+    for action in ("t", "w", "b", "o"):
+        data = next(d for d in card.callback_data if d.startswith(f"st|{action}|"))
+        [view] = await harness.driver.press(card, data)
+        texts.append(view.plain)
+        back = next(d for d in view.callback_data if d.startswith("st|k|"))
+        await harness.driver.press(card, back)
+    return "\n".join(texts)
+
+
 async def test_status_card_shows_each_pakistan_count_in_local_time_and_utc(bot_harness):
-    reply = await bot_harness.send("/status X Pakistan")
+    plain = await everything(bot_harness, "/status X Pakistan")
     for line in (
         "15:02 PKT (10:02 UTC) · 65 reports",
         "15:08 PKT (10:08 UTC) · 74 reports",
@@ -22,13 +35,12 @@ async def test_status_card_shows_each_pakistan_count_in_local_time_and_utc(bot_h
         "23:06 PKT (18:06 UTC) · 136 reports",
         "00:06 PKT (19:06 UTC) · 45 reports",
     ):
-        assert line in reply.plain
-    assert "Peak: 136 reports" in reply.plain
-    assert reply.parse_mode == "HTML"
+        assert line in plain
+    assert "Peak: 136 reports" in plain
 
 
 async def test_status_shows_ban_context_for_blocked_service(bot_harness):
-    text = (await bot_harness.send("/status X Pakistan")).plain
+    text = await everything(bot_harness, "/status X Pakistan")
     assert "Blocked in Pakistan since February 2024 (about 2 years 9 months so far)" in text
     assert "Sindh High Court" in text
     assert "Islamabad High Court" in text
@@ -37,23 +49,23 @@ async def test_status_shows_ban_context_for_blocked_service(bot_harness):
 
 
 async def test_status_card_names_the_source_of_every_figure_and_claim(bot_harness):
-    text = (await bot_harness.send("/status X Pakistan")).plain
-    assert "65 reports — Downdetector via Dawn" in text
+    text = await everything(bot_harness, "/status X Pakistan")
+    assert "65 reports" in text and "Downdetector via Dawn" in text
     assert "NetBlocks via Dawn" in text
     assert "Elon Musk on X, via Dawn" in text
     assert "Alp Toker (NetBlocks) to the BBC" in text
 
 
 async def test_status_card_shows_contradicting_claims_side_by_side(bot_harness):
-    text = (await bot_harness.send("/status X Pakistan")).plain
-    said = text.split("What was said", 1)[1].split("⛔", 1)[0]
+    text = await everything(bot_harness, "/status X Pakistan")
+    said = text.split("what was said", 1)[1].split("⛔", 1)[0]
     assert "massive cyberattack" in said
     assert "Dark Storm" in said
     assert "not a DDoS" in said or "apparently not a DDoS" in said
 
 
 async def test_status_card_shows_related_figures_elsewhere(bot_harness):
-    text = (await bot_harness.send("/status X Pakistan")).plain
+    text = await everything(bot_harness, "/status X Pakistan")
     assert "United States: 40,000" in text
     assert "United Kingdom: more than 10,800" in text
 
@@ -164,10 +176,13 @@ async def test_restriction_text_with_markup_is_shown_escaped(bot_harness):
     }
     services = bot_harness.services
     await import_dataset(services.db, parse_dataset(json.dumps(hostile), services.catalog))
-    reply = await bot_harness.send("/status signal pakistan")
+    card = await bot_harness.send("/status signal pakistan")
+    bans = next(d for d in card.callback_data if d.startswith("st|b|"))
+    [reply] = await bot_harness.driver.press(card, bans)
     assert "By: <b>Ministry</b> & <i>PTA" in reply.plain
     assert "Order <u>issued — Test <source>" in reply.plain
     assert "&lt;b&gt;Ministry" in reply.text
+    assert "Test &lt;source&gt;" in card.text
 
 
 async def test_every_card_fits_one_telegram_message(bot_harness):

@@ -235,10 +235,19 @@ def test_a_stop_file_is_told_by_its_header_even_with_a_broken_row_below(tmp_path
     assert not is_stop_file(write(tmp_path, "service,region,at,count,source\n", "counts.csv"))
 
 
+async def ban_record(harness, card) -> str:
+    """What a person reads after tapping the card's 📜 Ban record button."""
+    data = next(d for d in card.callback_data if d.startswith("st|b|"))
+    [view] = await harness.driver.press(card, data)
+    return view.plain
+
+
 async def test_status_shows_the_stop_restriction_with_its_source(bot_harness):
     services = bot_harness.services
     await import_dataset(services.db, parse_stop_csv(STOP, services.catalog))
-    text = (await bot_harness.send("/status facebook pk")).plain
+    card = await bot_harness.send("/status facebook pk")
+    assert "Facebook is blocked in Pakistan (since 17 February 2024 — Access Now STOP" in card.plain
+    text = await ban_record(bot_harness, card)
     assert "Access Now STOP" in text
     assert "Recorded by Access Now's STOP tracker (Nationwide" in text
     assert "Government: National security; Access Now: Elections" in text
@@ -248,7 +257,7 @@ async def test_a_block_recorded_by_two_sources_is_shown_side_by_side(bot_harness
     """STOP dates X's block 17 Feb 2024; the court record says February 2024. Never merged."""
     services = bot_harness.services
     await import_dataset(services.db, parse_stop_csv(STOP, services.catalog))
-    text = (await bot_harness.send("/status x pk")).plain
+    text = await ban_record(bot_harness, await bot_harness.send("/status x pk"))
     featured, _, rest = text.partition("Also on record:")
     assert "Blocked in Pakistan since February 2024" in featured  # the fuller legal record leads
     assert "Sindh High Court" in featured

@@ -67,6 +67,8 @@ class PairSummary:
     typical_series: tuple[tuple[datetime, float], ...] = ()
     # Observatories' word on the pair (IODA connectivity, OONI blocking, failing sources).
     findings: SourceFindings | None = None
+    # The stretch the card is about, so its Timeline button opens the same one.
+    window: Window | None = None
 
     @property
     def active(self) -> bool:
@@ -189,6 +191,7 @@ def summarize(
         restrictions=tuple(relevant_restrictions(restrictions, service.key)),
         elsewhere=figures,
         problems=tuple(problems),
+        window=window,
     )
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.core.catalog import Region
-from bot.core.summaries import PairSummary, RegionFigures
+from bot.core.summaries import PairSummary
+from bot.core.verdict import verdict_for
 from bot.render.i18n import N_, _, name, ngettext, number, percent, region_name
 from bot.render.signals import render_source_lines
 from bot.render.telegram_html import html_to_text, utf16_len
@@ -22,12 +23,10 @@ from bot.render.timefmt import (
     duration_text,
     local,
     months_between,
-    offset_label,
     partial_date_text,
-    short_partial_date,
     span_text,
-    zone_label,
 )
+from bot.render.verdict import render_verdict
 from storage.records import Observation, PreparedSummary, Restriction
 
 TELEGRAM_LIMIT = 4096
@@ -103,6 +102,10 @@ def cite(source: str) -> str:
 
 # Room kept free under Telegram's limit for the freshness line added when the card is sent.
 FOOTER_ROOM = 240
+# The short card shows this many of the latest timeline entries; the button shows them all.
+CARD_ENTRIES = 3
+# One entry or claim in the short card, at most: a source can write a paragraph.
+CARD_ENTRY_CHARS = 160
 
 
 def fits(html_text: str, limit: int = TELEGRAM_LIMIT) -> bool:
@@ -116,79 +119,135 @@ def fits(html_text: str, limit: int = TELEGRAM_LIMIT) -> bool:
     return utf16_len(html_to_text(html_text)) <= limit
 
 
-def render_card(summary: PairSummary, *, now: datetime) -> str:
-    """The /status card, made more compact step by step until it fits one message.
-
-    The timeline and the ban context are what people come for, so notes, the source footer and
-    long claims give way first; the timeline is shortened only as a last resort.
-    """
-    last = len(COMPACTION) - 1
-    for compact in range(last + 1):
-        text = "\n".join(_card_lines(summary, now=now, compact=compact, max_timeline=60))
-        if fits(text, TELEGRAM_LIMIT - FOOTER_ROOM):
-            return text
-    for max_timeline in range(40, -1, -4):
-        text = "\n".join(_card_lines(summary, now=now, compact=last, max_timeline=max_timeline))
-        if fits(text, TELEGRAM_LIMIT - FOOTER_ROOM):
-            return text
-    return "\n".join(
-        [
-            _card_lines(summary, now=now, compact=last, max_timeline=0)[0],
-            *_state_lines(summary, now),
-        ]
+def card_header(summary: PairSummary) -> str:
+    pair = _("{service} in {region}").format(
+        service=named(summary.service.name), region=region_label(summary.region)
     )
+    return f"{flag(summary.region)} <b>{pair}</b>"
 
 
-# What each compaction step gives up, in order.
-COMPACTION = ("nothing", "notes", "footer", "long claims", "earlier restrictions")
-NOTES, FOOTER, LONG_CLAIMS, EARLIER = 1, 2, 3, 4
+def render_card(summary: PairSummary, *, now: datetime) -> str:
+    """The short /status card: the verdict, the key numbers, the latest entries, the signals
+    and one line of ban context. Everything else is one button away (bot/render/details.py).
+
+    The verdict, numbers and ban line are what people come for, so when a hostile source makes
+    the card too long the timeline entries give way first, then the signal lines.
+    """
+    s = summary
+    verdict = verdict_for(s, now)
+    head = [card_header(s), *render_verdict(verdict, s.service, s.region, now)]
+    numbers = ["", *_state_lines(s, now)]
+    signals = render_source_lines(s.findings, s.region.timezone, now) if s.findings else []
+    ban = _ban_line(s, now)
+    for entries in range(CARD_ENTRIES, -1, -1):
+        for with_signals in (True, False):
+            lines = [*head, *numbers, *(signals if with_signals else [])]
+            lines += _latest_entries(s, entries)
+            lines += ban
+            text = "\n".join(lines)
+            if fits(text, TELEGRAM_LIMIT - FOOTER_ROOM):
+                return text
+    return "\n".join([*head[:2], *numbers[:3], *ban])[: TELEGRAM_LIMIT - FOOTER_ROOM]
 
 
-def _card_lines(
-    summary: PairSummary, *, now: datetime, compact: int, max_timeline: int
-) -> list[str]:
-    s, region, tz = summary, summary.region, summary.region.timezone
-    lines = [
-        f"{flag(region)} <b>"
-        + _("{service} in {region}").format(
-            service=named(s.service.name), region=region_label(region)
+def _clip(text: str, limit: int = CARD_ENTRY_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def timeline_entries(s: PairSummary) -> list[tuple[datetime, str, str]]:
+    """Every timed reading and event of the card's window, oldest first: (at, precision, line).
+
+    Claims are left out (the "What was said" view keeps them side by side), so these are the
+    entries "… N more" counts: day headings are a layout, not entries.
+    """
+    entries: list[tuple[datetime, str, str]] = []
+    for row in s.counts:
+        entries.append((row.at, row.precision, f"{reports_text(row)} — {cite(row.source)}"))
+    for event in s.events:
+        if event.kind == "claim" or event.precision == "day":
+            continue
+        line = f"{esc(_clip(event.text))} — {cite(event.source)}"
+        if event.region == "global" and s.region.code != "global":
+            line += " [" + _("worldwide") + "]"
+        entries.append((event.at, event.precision, line))
+    return sorted(entries, key=lambda entry: (entry[0], entry[1] == "day"))
+
+
+def window_days(s: PairSummary) -> tuple[date, date] | None:
+    """The local days the card is about (its incident, or its latest day of data): what its
+    Timeline button and "more" link open, so they never land on an empty stretch."""
+    if s.window is None:
+        return None
+    tz = s.region.timezone
+    last = max(s.window.end - timedelta(seconds=1), s.window.start)
+    return local(s.window.start, tz).date(), local(last, tz).date()
+
+
+def timeline_command(s: PairSummary) -> str:
+    days = window_days(s)
+    command = f"/timeline {esc(s.service.key)} {esc(s.region.code.lower())}"
+    if days is None:
+        return command
+    first, last = days
+    return f"{command} {first.isoformat()}" + (f"..{last.isoformat()}" if last != first else "")
+
+
+def _latest_entries(s: PairSummary, limit: int) -> list[str]:
+    entries = timeline_entries(s)
+    if not entries or limit <= 0:
+        return []
+    tz = s.region.timezone
+    shown = entries[-limit:]
+    lines = ["", "<b>" + _("Latest on the timeline") + "</b>"]
+    hidden = len(entries) - len(shown)
+    if hidden:
+        lines.append(
+            ngettext(
+                "… {n} earlier entry: {command}", "… {n} earlier entries: {command}", hidden
+            ).format(n=number(hidden), command=timeline_command(s))
         )
-        + "</b>"
-    ]
-    lines += _state_lines(s, now)
-    if s.findings is not None:  # connectivity, blocking evidence, failing sources
-        lines += render_source_lines(s.findings, tz, now)
-    timeline = _timeline_lines(s, max_timeline, notes=compact < LONG_CLAIMS)
-    if timeline:
-        # Name the zone as it was then: March in New York is EDT even if today is EST.
-        then = s.counts[0].at if s.counts else now
-        label = zone_label(then, tz)
-        offset = offset_label(local(then, tz).utcoffset())
-        zone_note = (
-            _("times in UTC")
-            if label == "UTC"
-            else _("local time {zone} = {offset}").format(zone=label, offset=offset)
-        )
-        lines += ["", "<b>" + _("Timeline") + f"</b> ({zone_note})", *timeline]
-    said = _said_lines(s, shorten=compact >= LONG_CLAIMS, notes=compact < NOTES)
-    if said:
-        lines += [
-            "",
-            "<b>"
-            + _("What was said")
-            + "</b> ("
-            + _("claims may disagree; each with its source")
-            + ")",
-        ]
-        lines += said
-    lines += _restriction_lines(s, now, notes=compact < NOTES, earlier=compact < EARLIER)
-    elsewhere = _elsewhere_lines(s.elsewhere, notes=compact < NOTES)
-    if elsewhere:
-        title = _("{service} elsewhere, same period").format(service=named(s.service.name))
-        lines += ["", f"<b>{title}</b>", *elsewhere]
-    if s.sources and compact < FOOTER:
-        lines += ["", "<b>" + _("Sources:") + "</b> " + "; ".join(named(x) for x in s.sources)]
+    day = None
+    for at, precision, line in shown:
+        here = local(at, tz).date()
+        lines.append(f"• {when_text(at, precision, tz, with_day=here != day)} · {line}")
+        day = here
     return lines
+
+
+def _ban_line(s: PairSummary, now: datetime) -> list[str]:
+    """One line of ban context: the active restriction, else the most recent one on record."""
+    featured = featured_restriction(s)
+    if featured is None:
+        return []
+    sources = cite("; ".join(featured.sources)) if featured.sources else ""
+    line = restriction_head(featured, s, now)
+    others = len(s.restrictions) - 1
+    more = (
+        " " + ngettext("+{n} more on record", "+{n} more on record", others).format(n=others)
+        if others > 0
+        else ""
+    )
+    return ["", f"{line} — {sources}{more}" if sources else line + more]
+
+
+def featured_restriction(s: PairSummary) -> Restriction | None:
+    """The active block, or else the most recent restriction: the one told in full."""
+    return s.active_block or (s.restrictions[0] if s.restrictions else None)
+
+
+def restriction_head(r: Restriction, s: PairSummary, now: datetime) -> str:
+    """`⛔ Blocked in Pakistan since February 2024 (about 2 years so far)`, or lifted."""
+    what = _("Internet shut down") if r.service == "internet" else _(KIND_WORDS[r.kind])
+    if r.status == "active":
+        text = _("{what} in {region} since {since}").format(
+            what=what, region=region_label(s.region), since=esc(partial_date_text(r.start))
+        )
+        span = _("about {span} so far").format(span=span_text(months_between(r.start, now)))
+        return f"⛔ <b>{text}</b> ({span})"
+    text = _("{what} in {region}, {period}").format(
+        what=what, region=region_label(s.region), period=esc(restriction_period(r))
+    )
+    return f"📜 <b>{text}</b> (" + _("lifted") + ")"
 
 
 def _state_lines(s: PairSummary, now: datetime) -> list[str]:
@@ -259,163 +318,11 @@ def _state_lines(s: PairSummary, now: datetime) -> list[str]:
     return lines
 
 
-def _timeline_lines(s: PairSummary, limit: int, *, notes: bool) -> list[str]:
-    tz = s.region.timezone
-    timed: list[tuple[datetime, str]] = []
-    undated: list[tuple[date, str]] = []
-    for row in s.counts:
-        note = f" ({esc(row.note)})" if row.note and notes else ""
-        line = f"{reports_text(row)}{note} — {cite(row.source)}"
-        if row.precision == "day":
-            undated.append((row.at.date(), line))
-        else:
-            timed.append((row.at, line))
-    for event in s.events:
-        if event.kind == "claim" or event.precision == "day":
-            continue  # shown under "What was said", side by side
-        line = f"{esc(event.text)} — {cite(event.source)}"
-        if event.region == "global" and s.region.code != "global":
-            line += " [" + _("worldwide") + "]"
-        timed.append((event.at, line))
-    timed.sort(key=lambda item: item[0])
-    lines: list[str] = []
-    day: date | None = None
-    for at, line in timed:
-        here = local(at, tz).date()
-        if here != day:
-            lines.append(f"<u>{day_text(here)}</u>")
-            day = here
-        lines.append(f"• {clock_pair(at, tz)} · {line}")
-    for on, line in sorted(undated, key=lambda item: item[0]):
-        lines.append("• " + _("{day}, time not reported").format(day=day_text(on)) + f" · {line}")
-    if len(lines) > limit:
-        hidden = len(lines) - limit
-        lines = [
-            *lines[:limit],
-            _("… {hidden} more: {command} for every reading").format(
-                hidden=number(hidden),
-                command=f"/timeline {esc(s.service.key)} {esc(s.region.code.lower())}",
-            ),
-        ]
-    return lines
-
-
-def _said_lines(s: PairSummary, *, shorten: bool, notes: bool) -> list[str]:
-    """Claims and untimed statements together, each with who made it, never merged."""
-    tz = s.region.timezone
-    lines = []
-    said = [
-        e
-        for e in s.events
-        if (e.kind == "claim" or e.precision == "day") and (notes or e.kind != "note")
-    ]
-    for event in sorted(said, key=lambda e: (e.kind != "claim", e.at)):
-        text = event.text
-        if shorten and len(text) > 110:
-            text = text[:109].rstrip() + "…"
-        when = (
-            f" ({local(event.at, tz):%H:%M} {zone_label(event.at, tz)})"
-            if event.precision == "minute"
-            else ""
-        )
-        tag = _(EVENT_TAGS.get(event.kind, event.kind))
-        lines.append(f"• {cite(event.source)}{when}, {tag}: {esc(text)}")
-    return lines
-
-
-def _restriction_lines(s: PairSummary, now: datetime, *, notes: bool, earlier: bool) -> list[str]:
-    lines: list[str] = []
-    # The active block, or else the most recent restriction, gets its full record.
-    featured = s.active_block or (s.restrictions[0] if s.restrictions else None)
-    if featured is not None:
-        lines += ["", *_featured_restriction(featured, s, now, notes=notes)]
-    for restriction in s.restrictions:
-        if restriction is featured:
-            continue
-        if earlier or restriction.status == "active":  # a current record is never dropped
-            lines += ["", _past_restriction(restriction, s)]
-    return lines
-
-
-def _featured_restriction(
-    r: Restriction, s: PairSummary, now: datetime, *, notes: bool
-) -> list[str]:
-    what = _("Internet shut down") if r.service == "internet" else _(KIND_WORDS[r.kind])
-    if r.status == "active":
-        head = (
-            "⛔ <b>"
-            + _("{what} in {region} since {since}").format(
-                what=what, region=region_label(s.region), since=esc(partial_date_text(r.start))
-            )
-            + "</b> ("
-            + _("about {span} so far").format(span=span_text(months_between(r.start, now)))
-            + ")"
-        )
-    else:
-        head = (
-            "📜 <b>"
-            + _("{what} in {region}, {period}").format(
-                what=what, region=region_label(s.region), period=esc(_period(r))
-            )
-            + "</b> ("
-            + _("lifted")
-            + ")"
-        )
-    lines = [
-        head,
-        _("By: {authority}").format(authority=esc(r.authority)),
-        _("Grounds given: {grounds}").format(grounds=esc(r.grounds)),
-    ]
-    if r.timeline:
-        lines.append(_("Record:"))
-        lines += [
-            f"• {short_partial_date(step.on)} — {esc(step.text)} — {cite(step.source)}"
-            for step in r.timeline
-        ]
-    if r.note and notes:
-        lines.append(_("Note: {note}").format(note=esc(r.note)))
-    if r.kind == "block" and r.status == "active" and s.latest is not None:
-        lines.append(
-            "ℹ️ "
-            + _(
-                "Because {service} is blocked in {region}, reports from there come from people "
-                "reaching it anyway (for example over a VPN)."
-            ).format(service=named(s.service.name), region=region_label(s.region))
-        )
-    return lines
-
-
-def _period(r: Restriction) -> str:
+def restriction_period(r: Restriction) -> str:
     period = partial_date_text(r.start)
     if r.end and r.end != r.start:
         period += f" – {partial_date_text(r.end)}"
     return period
-
-
-def _past_restriction(r: Restriction, s: PairSummary) -> str:
-    what = _("Internet shutdown") if r.service == "internet" else _(KIND_WORDS[r.kind])
-    state = _("active") if r.status == "active" else _("lifted")
-    sources = "; ".join(r.sources)
-    if r.status == "active":  # the same block as another source records it: side by side
-        head = _("Also on record: {what} in {region} since {since}").format(
-            what=what, region=region_label(s.region), since=esc(partial_date_text(r.start))
-        )
-    else:
-        head = _("Earlier: {what} in {region}, {period}").format(
-            what=what, region=region_label(s.region), period=esc(_period(r))
-        )
-    return f"📜 <b>{head}</b> ({state}). {esc(r.authority)} — {cite(sources)}"
-
-
-def _elsewhere_lines(figures: Sequence[RegionFigures], *, notes: bool, limit: int = 6) -> list[str]:
-    lines = []
-    for item in figures[:limit]:
-        parts = []
-        for row in sorted(item.observations, key=lambda row: -row.count)[:3]:
-            note = f" ({esc(row.note)})" if row.note and notes else ""
-            parts.append(f"{count_text(row)}{note}")
-        lines.append(f"{flag(item.region)} {region_label(item.region)}: " + " · ".join(parts))
-    return lines
 
 
 # ---------------------------------------------------------------- overviews

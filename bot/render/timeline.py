@@ -28,6 +28,7 @@ MAX_HOURS = 720
 FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 BUTTON_PREFIX = "tl"
+FROM_CARD = "k"  # the last part of a page button opened from a card
 OLDER, NEWER = N_("« Older"), N_("Newer »")
 STALE_BUTTON = N_("This button no longer matches a timeline. Send /timeline again for a fresh one.")
 GONE_PAGE = N_("That page is gone (the data changed). Send /timeline again for a fresh one.")
@@ -35,6 +36,7 @@ GONE_PAGE = N_("That page is gone (the data changed). Send /timeline again for a
 # A source can write any length; one line must still fit a page on its own, with room to spare.
 _MAX_TEXT = 700
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAYS = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 _HOURS = re.compile(r"(\d{1,6})h?", re.IGNORECASE)
 _HOURS_TOKEN = re.compile(r"(\d{1,3})@(\d{1,11})")
 
@@ -56,6 +58,18 @@ class Window:
     zone: str
     hours: int | None = None
     day: date | None = None
+    last_day: date | None = None  # with `day`: every local day from `day` to this one
+
+    @classmethod
+    def local_days(cls, first: date, last: date, zone_name: str) -> Window:
+        """Whole local days from `first` to `last`, at most MAX_HOURS long (the latest kept)."""
+        last = max(first, last)
+        first = max(first, last - timedelta(days=MAX_HOURS // 24 - 1))
+        if first == last:
+            return cls.local_day(first, zone_name)
+        start = cls.local_day(first, zone_name).start
+        end = cls.local_day(last, zone_name).end
+        return cls(start, end, zone_name, day=first, last_day=last)
 
     @classmethod
     def last_hours(cls, hours: int, end: datetime, zone_name: str) -> Window:
@@ -78,6 +92,8 @@ class Window:
         )
 
     def token(self) -> str:
+        if self.day is not None and self.last_day is not None:
+            return f"{self.day.isoformat()}..{self.last_day.isoformat()}"
         if self.day is not None:
             return self.day.isoformat()
         return f"{self.hours}@{int(self.end.timestamp())}"
@@ -88,6 +104,7 @@ class TimelineQuery:
     service: Service
     region: Region
     window: Window
+    from_card: bool = False  # opened by a card's button: its pages keep a way back to it
 
     def event_regions(self) -> tuple[str, ...]:
         """Statements about the service everywhere belong on every country's timeline."""
@@ -137,7 +154,20 @@ def parse_timeline(text: str, catalog: Catalog, *, now: datetime) -> TimelineQue
     return TimelineQuery(service, region, window)
 
 
+def _days_window(match: re.Match[str], zone_name: str) -> Window:
+    first, last = _day(match.group(1)), _day(match.group(2))
+    if last < first:
+        raise ValueError(
+            _("{last} comes before {first}; write the earlier day first.").format(
+                first=name(match.group(1)), last=name(match.group(2))
+            )
+        )
+    return Window.local_days(first, last, zone_name)
+
+
 def _window_from_word(word: str, zone_name: str, now: datetime) -> Window:
+    if days := _DAYS.fullmatch(word):
+        return _days_window(days, zone_name)
     if _DATE.fullmatch(word):
         return Window.local_day(_day(word), zone_name)
     match = _HOURS.fullmatch(word)
@@ -184,12 +214,16 @@ def button_data(query: TimelineQuery, page: int) -> str:
     """`tl|x|PK|2025-03-10|3` or `tl|x|PK|24@1795348800|3`: at most about 40 bytes of the 64
     Telegram allows, since keys and codes are short and the window is absolute."""
     window = query.window.token()
-    return f"{BUTTON_PREFIX}|{query.service.key}|{query.region.code}|{window}|{page}"
+    back = f"|{FROM_CARD}" if query.from_card else ""
+    return f"{BUTTON_PREFIX}|{query.service.key}|{query.region.code}|{window}|{page}{back}"
 
 
 def parse_button(data: str, catalog: Catalog) -> tuple[TimelineQuery, int]:
     """The query and 1-based page a button asks for; StaleButton for anything else."""
     parts = data.split("|")
+    from_card = len(parts) == 6 and parts[5] == FROM_CARD
+    if from_card:
+        parts = parts[:5]
     if len(parts) != 5 or parts[0] != BUTTON_PREFIX or not parts[4].isdigit():
         raise StaleButton(_(STALE_BUTTON))
     try:
@@ -200,10 +234,12 @@ def parse_button(data: str, catalog: Catalog) -> tuple[TimelineQuery, int]:
     page = int(parts[4])
     if page < 1:
         raise StaleButton(_(STALE_BUTTON))
-    return TimelineQuery(service, region, window), page
+    return TimelineQuery(service, region, window, from_card), page
 
 
 def _window_from_token(token: str, zone_name: str) -> Window:
+    if days := _DAYS.fullmatch(token):
+        return _days_window(days, zone_name)
     if _DATE.fullmatch(token):
         return Window.local_day(_day(token), zone_name)
     match = _HOURS_TOKEN.fullmatch(token)
@@ -270,7 +306,11 @@ def _zone_note(at: datetime, zone_name: str) -> str:
 
 def _header(history: History) -> list[str]:
     window, tz = history.query.window, history.query.window.zone
-    if window.day is not None:
+    if window.day is not None and window.last_day is not None:
+        when = _("{first} to {last}, whole days").format(
+            first=day_text(window.day), last=day_text(window.last_day)
+        )
+    elif window.day is not None:
         when = _("{day}, the whole day").format(day=day_text(window.day))
     else:
         hours = window.hours or 0
@@ -367,7 +407,11 @@ def _paginate(header: list[str], days: list[tuple[date, list[str]]]) -> list[lis
 def _empty_text(history: History) -> str:
     query = history.query
     window = query.window
-    if window.day is not None:
+    if window.day is not None and window.last_day is not None:
+        nothing = _("Nothing from {first} to {last}.").format(
+            first=day_text(window.day), last=day_text(window.last_day)
+        )
+    elif window.day is not None:
         nothing = _("Nothing on {day}.").format(day=day_text(window.day))
     else:
         hours = window.hours or 0
