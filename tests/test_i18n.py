@@ -298,3 +298,39 @@ async def test_a_language_chosen_on_one_replica_reaches_the_others_at_their_next
             [follow] = second.application.job_queue.get_jobs_by_name(FOLLOW_JOB)
             await follow.run(second.application)
             assert "مثالیں" in (await second.send("/help")).plain
+
+
+POLISH_PO = """msgid ""
+msgstr ""
+"Language: pl\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Plural-Forms: nplurals=3; plural=RULE;\\n"
+
+msgid "{n} report"
+msgid_plural "{n} reports"
+msgstr[0] "{n} zgłoszenie"
+msgstr[1] "{n} zgłoszenia"
+msgstr[2] "{n} zgłoszeń"
+""".replace("RULE", "(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)")
+
+
+def test_plural_forms_follow_the_catalogs_own_rule(tmp_path, monkeypatch):
+    """A language with three forms gets the middle one for 2-4 (not the first or last)."""
+    folder = tmp_path / "pl" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(POLISH_PO, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.setitem(i18n.LANGUAGES, "pl", "Polski")
+    i18n._messages.cache_clear()
+    try:
+        with i18n.use_language("pl"):
+            forms = [i18n.ngettext("{n} report", "{n} reports", n) for n in (1, 3, 5, 22, 112)]
+    finally:
+        i18n._messages.cache_clear()
+    assert forms == [
+        "{n} zgłoszenie",
+        "{n} zgłoszenia",
+        "{n} zgłoszeń",
+        "{n} zgłoszenia",
+        "{n} zgłoszeń",
+    ]

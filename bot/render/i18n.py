@@ -8,11 +8,12 @@ at first use: no compiled .mo binaries to keep in step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from functools import cache
+from gettext import c2py
 from pathlib import Path
 
 from babel import Locale
@@ -58,12 +59,26 @@ def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
 
 
+PluralIndex = Callable[[int], int]
+
+
+def _english_plural(n: int) -> int:
+    return 0 if n == 1 else 1
+
+
 @cache
-def _messages(language: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    """(singular msgid → text, singular msgid → plural forms); untranslated ones left out."""
+def _messages(
+    language: str,
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]], PluralIndex]:
+    """(singular msgid → text, singular msgid → plural forms, count → form index).
+
+    Untranslated and fuzzy messages are left out. The index comes from the catalog's own
+    Plural-Forms header (gettext's C expression, compiled by the standard library), so a
+    language with three or six forms picks the right one.
+    """
     path = po_path(language)
     if not path.exists():
-        return {}, {}
+        return {}, {}, _english_plural
     with path.open("rb") as file:
         messages = read_po(file, locale=language)
     single: dict[str, str] = {}
@@ -76,7 +91,7 @@ def _messages(language: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]
             single[message.id] = message.string
         elif isinstance(message.id, tuple | list) and all(message.string):
             plural[str(message.id[0])] = tuple(str(form) for form in message.string)
-    return single, plural
+    return single, plural, c2py(messages.plural_expr)
 
 
 def catalog(language: str) -> dict[str, str]:
@@ -97,12 +112,14 @@ def N_(message: str) -> str:
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    """The form for `count`: English and Urdu both have one form for 1 and one for the rest."""
+    """The form the current language's plural rule picks for `count`; English when untranslated."""
     language = _language.get()
-    forms = _messages(language)[1].get(singular) if language != DEFAULT else None
-    if forms:
-        return forms[0] if count == 1 else forms[-1]
-    return singular if count == 1 else plural
+    if language != DEFAULT:
+        _single, plurals, index_for = _messages(language)
+        forms = plurals.get(singular)
+        if forms:
+            return forms[min(index_for(count), len(forms) - 1)]
+    return singular if _english_plural(count) == 0 else plural
 
 
 def region_name(code: str, english: str) -> str:
