@@ -20,7 +20,6 @@ import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
-from urllib.parse import quote
 
 from bot.config.settings import Settings
 from bot.core.catalog import Catalog
@@ -30,6 +29,7 @@ from bot.engine.refresh import RefreshBatch
 from bot.render import i18n
 from bot.render.card import LEVEL_BADGE, LEVEL_WORDS, esc, fits, flag, reports_text
 from bot.render.incidents import incident_line
+from bot.render.telegram_limits import deep_link as telegram_deep_link
 from bot.render.timefmt import clock_pair, day_text, duration_text, local
 from storage.channel import (
     edit_dedup_prefix,
@@ -94,7 +94,7 @@ def _where(summary: PairSummary) -> str:
 def deep_link(summary: PairSummary, bot_username: str) -> str:
     """t.me/<bot>?start=status-x-pk: opens the bot on this card (handlers/card.py reads it)."""
     payload = f"status-{summary.service.key}-{summary.region.code.lower()}"
-    return f"https://t.me/{quote(bot_username)}?start={payload}"
+    return telegram_deep_link(bot_username, payload)
 
 
 def _tail(summary: PairSummary, bot_username: str | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from bot.core.verdict import verdict_for
 from bot.render.i18n import N_, _, name, ngettext, number, percent, region_name
 from bot.render.signals import render_source_lines
 from bot.render.telegram_html import html_to_text, utf16_len
+from bot.render.telegram_limits import TELEGRAM_LIMIT
 from bot.render.timefmt import (
     ago_text,
     clock_pair,
@@ -29,7 +30,6 @@ from bot.render.timefmt import (
 from bot.render.verdict import render_verdict
 from storage.records import Observation, PreparedSummary, Restriction
 
-TELEGRAM_LIMIT = 4096
 LEVEL_BADGE = {"normal": "🟢", "elevated": "🟠", "outage": "🔴"}
 LEVEL_WORDS = {"normal": N_("normal"), "elevated": N_("elevated reports"), "outage": N_("outage")}
 LEVEL_NOW = {
