@@ -19,6 +19,7 @@ from bot.core.clock import FixedClock
 from bot.offline.botapi import ChatDriver, InProcessBotAPI, SentMessage
 from bot.runtime.state import BotState
 from storage.database import Database
+from tests.faulty_botapi import FaultyBotAPI
 
 # The day the tests live in: long after the March 2025 X outage, X still blocked in Pakistan.
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -144,7 +145,7 @@ def make_harness(
         *, at: datetime = TODAY, api: InProcessBotAPI | None = None, **settings: object
     ) -> AsyncIterator[BotHarness]:
         clock = FixedClock(at)
-        api = api or InProcessBotAPI(clock=lambda: clock.now().timestamp())
+        api = api or FaultyBotAPI(clock=lambda: clock.now().timestamp())
         application = build_application(
             offline_settings(database_target, **settings), request=api, clock=clock
         )

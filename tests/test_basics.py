@@ -6,7 +6,7 @@ import logging
 
 from telegram.ext import CommandHandler
 
-from bot.offline.botapi import InProcessBotAPI
+from tests.faulty_botapi import FaultyBotAPI
 
 
 async def test_start_greets_by_name_and_suggests_an_example(bot_harness):
@@ -36,7 +36,7 @@ async def test_command_menu_is_set_at_start(bot_harness):
 
 
 async def test_bot_runs_on_when_the_server_lacks_set_my_commands(make_harness, caplog):
-    api = InProcessBotAPI(missing_methods={"setMyCommands"})
+    api = FaultyBotAPI(missing_methods={"setMyCommands"})
     with caplog.at_level(logging.WARNING):
         async for harness in make_harness(api=api):
             assert "X in Pakistan" in (await harness.send("/status x pk")).plain

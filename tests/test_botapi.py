@@ -27,6 +27,7 @@ from telegram.ext import (
 )
 
 from bot.offline.botapi import ChatDriver, InProcessBotAPI, SentMessage
+from tests.faulty_botapi import FaultyBotAPI
 
 NOW = 1_750_000_000.0
 USER = 1001
@@ -62,7 +63,7 @@ async def later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @pytest.fixture
 def api() -> InProcessBotAPI:
-    return InProcessBotAPI(clock=lambda: NOW)
+    return FaultyBotAPI(clock=lambda: NOW)
 
 
 @pytest.fixture
@@ -312,7 +313,7 @@ async def test_injected_network_failures(application, api):
 
 
 async def test_missing_method_answers_like_an_unknown_telegram_method():
-    api = InProcessBotAPI(missing_methods={"setMyCommands"})
+    api = FaultyBotAPI(missing_methods={"setMyCommands"})
     app = build(api)
     await app.initialize()
     try:
@@ -327,7 +328,7 @@ async def test_missing_method_answers_like_an_unknown_telegram_method():
 
 
 async def test_missing_get_me_makes_initialize_report_a_rejected_token():
-    api = InProcessBotAPI(missing_methods={"getMe"})
+    api = FaultyBotAPI(missing_methods={"getMe"})
     app = build(api)
     with pytest.raises(InvalidToken, match="rejected by the server"):
         await app.initialize()
@@ -343,7 +344,7 @@ async def test_calls_after_shutdown_fail_as_network_errors(api):
 
 
 async def test_strict_chats_refuse_users_who_never_started_the_bot():
-    api = InProcessBotAPI(strict_chats=True)
+    api = FaultyBotAPI(strict_chats=True)
     app = build(api)
     await app.initialize()
     try:

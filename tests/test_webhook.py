@@ -40,6 +40,7 @@ from bot.core.clock import FixedClock
 from bot.offline.botapi import InProcessBotAPI
 from bot.render.telegram_html import html_to_text
 from tests.conftest import TODAY, offline_settings
+from tests.faulty_botapi import FaultyBotAPI
 
 SECRET = "webhook-test-secret_0123456789abcdefABCDEF"
 TOKEN = "5557654:webhook-test-token-0123456789abcdefghij"
@@ -87,7 +88,7 @@ async def serving(
     database_path: Path | str, api: InProcessBotAPI | None = None, **options: Any
 ) -> AsyncIterator[Webhook]:
     clock = FixedClock(TODAY)
-    api = api or InProcessBotAPI(clock=lambda: clock.now().timestamp())
+    api = api or FaultyBotAPI(clock=lambda: clock.now().timestamp())
     settings = offline_settings(database_path, webhook_secret=SECRET)
     application = build_application(settings, request=api, clock=clock)
     config = WebhookConfig(url=URL, secret=SECRET, listen="127.0.0.1", port=0, **options)
@@ -246,7 +247,7 @@ async def test_handler_error_is_answered_by_the_bot_and_acknowledged_to_telegram
 
 
 async def test_set_webhook_failure_is_logged_and_the_server_still_serves(database_path, caplog):
-    api = InProcessBotAPI(clock=lambda: TODAY.timestamp())
+    api = FaultyBotAPI(clock=lambda: TODAY.timestamp())
     api.fail_next("setWebhook", error_code=400, description="Bad Request: bad webhook")
     async with serving(database_path, api) as webhook:
         assert "could not set the webhook" in caplog.text
@@ -265,7 +266,7 @@ async def test_a_busy_port_fails_the_start_and_still_closes_the_application(data
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         settings = offline_settings(database_path, webhook_secret=SECRET)
-        api = InProcessBotAPI()
+        api = FaultyBotAPI()
         application = build_application(settings, request=api, clock=FixedClock(TODAY))
         port = taken.getsockname()[1]
         config = WebhookConfig(url=URL, secret=SECRET, listen="127.0.0.1", port=port)

@@ -24,13 +24,12 @@ import itertools
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.error import NetworkError, TimedOut
+from telegram.constants import MessageLimit
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -40,8 +39,8 @@ __all__ = ["ChatDriver", "InProcessBotAPI", "SentMessage"]
 
 _LOGGER = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 4096
-CAPTION_LIMIT = 1024
+MESSAGE_LIMIT: int = MessageLimit.MAX_TEXT_LENGTH
+CAPTION_LIMIT: int = MessageLimit.CAPTION_LENGTH
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -65,7 +64,7 @@ _CHAT_ACTIONS = frozenset(
 # Update kinds Telegram leaves out unless asked for by allowed_updates.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
-_DEFAULT_DESCRIPTIONS = {
+DEFAULT_DESCRIPTIONS = {
     400: "Bad Request: group chat was upgraded to a supergroup chat",  # only with migrate
     401: "Unauthorized",
     403: "Forbidden: bot was blocked by the user",
@@ -110,14 +109,6 @@ class _ApiError(Exception):
         self.code = code
         self.description = description
         self.parameters = parameters
-
-
-@dataclass
-class _Failure:
-    error_code: int
-    description: str
-    parameters: dict | None
-    remaining: int
 
 
 @dataclass
@@ -181,8 +172,6 @@ class InProcessBotAPI(BaseRequest):
         self.commands: list[dict] | None = None
 
         self._closed = False
-        self._failures: dict[str, deque[_Failure]] = {}
-        self._network_failures: dict[str, deque[list]] = {}
 
         self._chats: dict[int, dict] = {}
         self._users: dict[int, dict] = {}
@@ -272,24 +261,9 @@ class InProcessBotAPI(BaseRequest):
         self.calls.append((api_method, params))
 
         key = api_method.lower()
-        network = self._network_failures.get(key)
-        if network:
-            timed_out = network[0][1]
-            network[0][0] -= 1
-            if network[0][0] <= 0:
-                network.popleft()
-            if timed_out:
-                raise TimedOut(f"injected timeout in {api_method}")
-            raise NetworkError(f"injected network error in {api_method}")
-
-        failures = self._failures.get(key)
-        if failures:
-            failure = failures[0]
-            failure.remaining -= 1
-            if failure.remaining <= 0:
-                failures.popleft()
-            return self._error(failure.error_code, failure.description, failure.parameters)
-
+        injected = self.injected_answer(key)
+        if injected is not None:
+            return injected
         handler = self._handlers.get(key)
         if handler is None or key in self.missing_methods or method != "POST":
             if handler is None:
@@ -318,40 +292,9 @@ class InProcessBotAPI(BaseRequest):
         """Everything the bot sent or edited in ``chat_id``, in order."""
         return [m for m in self.sent if m.chat_id == chat_id]
 
-    def fail_next(
-        self,
-        method: str,
-        *,
-        error_code: int,
-        description: str | None = None,
-        retry_after: int | None = None,
-        migrate_to_chat_id: int | None = None,
-        times: int = 1,
-    ) -> None:
-        """Make the next ``times`` calls of ``method`` fail with a Telegram error response.
-
-        ``description`` defaults to Telegram's wording for the code (e.g. 429 "Too Many
-        Requests: retry after N", 403 "Forbidden: bot was blocked by the user").
-        """
-        parameters: dict[str, int] = {}
-        if retry_after is not None:
-            parameters["retry_after"] = retry_after
-        if migrate_to_chat_id is not None:
-            parameters["migrate_to_chat_id"] = migrate_to_chat_id
-        if description is None:
-            if error_code == 429:
-                description = f"Too Many Requests: retry after {retry_after}"
-            elif error_code == 400 and migrate_to_chat_id is None:
-                raise ValueError("a 400 error needs a description, e.g. 'Bad Request: ...'")
-            else:
-                description = _DEFAULT_DESCRIPTIONS.get(error_code, f"Error {error_code}")
-        self._failures.setdefault(method.lower(), deque()).append(
-            _Failure(error_code, description, parameters or None, times)
-        )
-
-    def fail_network_next(self, method: str, times: int = 1, *, timed_out: bool = False) -> None:
-        """Make the next ``times`` calls of ``method`` raise NetworkError (or TimedOut)."""
-        self._network_failures.setdefault(method.lower(), deque()).append([times, timed_out])
+    def injected_answer(self, method: str) -> tuple[int, bytes] | None:
+        """The answer a test stand-in substitutes for this call (tests.faulty_botapi); none here."""
+        return None
 
     def push_update(self, update: dict) -> None:
         """Queue an update for getUpdates; ``update_id`` is assigned when missing."""
@@ -704,7 +647,7 @@ class InProcessBotAPI(BaseRequest):
         # Like Telegram, a new getUpdates terminates one still waiting.
         for waiter in self._poll_waiters:
             if not waiter.done():
-                waiter.set_exception(_ApiError(409, _DEFAULT_DESCRIPTIONS[409]))
+                waiter.set_exception(_ApiError(409, DEFAULT_DESCRIPTIONS[409]))
         self._confirm(offset)
         ready = self._deliverable(limit)
         if ready or timeout == 0:
