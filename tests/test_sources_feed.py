@@ -11,9 +11,9 @@ from source_server import FakeAPI, Reply, fixture
 from bot.core.catalog import default_catalog
 from bot.core.clock import FixedClock
 from bot.sources import ADAPTERS, build_adapter
-from bot.sources.base import SourceError
 from bot.sources.config import SourcesFileError, parse_sources
 from bot.sources.feed import MatchText, feed_events, matching_events, names, parse_feed
+from bot.sources.fetching import SourceError
 from bot.sources.runner import run_source
 from storage.database import Database
 from storage.dirty import dirty_pairs

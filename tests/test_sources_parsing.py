@@ -13,9 +13,9 @@ from bot.core.catalog import default_catalog
 from bot.core.findings import Blocking, Connectivity, FailingSource, SourceFindings
 from bot.render.signals import render_source_lines
 from bot.sources import ADAPTERS
-from bot.sources.base import ShapeError
 from bot.sources.config import SourcesFileError, parse_sources
 from bot.sources.evidence import strongest_evidence
+from bot.sources.fetching import ShapeError
 from bot.sources.ioda import (
     connectivity_line,
     drop_at_start,

@@ -20,8 +20,8 @@ import bot.cli.main
 from bot.core.catalog import default_catalog
 from bot.core.clock import FixedClock
 from bot.sources import ADAPTERS
-from bot.sources.base import ShapeError
 from bot.sources.config import SourcesFileError, parse_sources
+from bot.sources.fetching import ShapeError
 from bot.sources.radar import (
     AUTHORITY,
     CloudflareRadarAdapter,

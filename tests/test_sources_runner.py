@@ -17,9 +17,10 @@ from bot.core.catalog import default_catalog
 from bot.core.clock import FixedClock
 from bot.render.signals import render_source_lines
 from bot.sources import ADAPTERS, build_adapter
-from bot.sources.base import SourceResult, chosen_pairs
+from bot.sources.adapter import SourceResult
 from bot.sources.config import parse_sources
 from bot.sources.evidence import source_lines_for
+from bot.sources.options import chosen_pairs
 from bot.sources.runner import run_source
 from storage.database import Database
 from storage.dirty import dirty_pairs

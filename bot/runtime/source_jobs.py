@@ -19,7 +19,7 @@ from bot.core.catalog import Catalog
 from bot.runtime.context import BotContext, leader_only
 from bot.runtime.state import BotState, SourcesSetup
 from bot.sources import ADAPTERS, build_adapter
-from bot.sources.base import Adapter
+from bot.sources.adapter import Adapter
 from bot.sources.config import SourcesFileError, load_sources
 from bot.sources.runner import RunReport, run_source
 from storage.source_health import forget_sources_except

@@ -20,7 +20,7 @@ from bot.engine.refresh import Summaries
 from bot.imports.dataset import embedded_dataset_path, load_dataset
 from bot.render.chart import ChartCache
 from bot.runtime.leadership import Leadership
-from bot.sources.base import Adapter
+from bot.sources.adapter import Adapter
 from bot.sources.config import SourcesFile, SourcesFileError
 from storage.database import Database
 from storage.imports import import_dataset, is_empty

@@ -2,7 +2,7 @@
 into the bot's own records.
 
 The registry maps a sources-file `kind` to its adapter. A new kind is one module implementing
-`bot.sources.base.Adapter` and one entry here; the runner, the job, the health records,
+`bot.sources.adapter.Adapter` and one entry here; the runner, the job, the health records,
 /sources and `outagebot sources check` need no change.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.core.catalog import Catalog
-from bot.sources.base import Adapter, AdapterFactory, SourceConfig
+from bot.sources.adapter import Adapter, AdapterFactory, SourceConfig
 from bot.sources.feed import FeedAdapter
 from bot.sources.ioda import IodaAdapter
 from bot.sources.ooni import OoniAdapter

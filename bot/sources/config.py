@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 
 from bot.core.catalog import Catalog, UnknownName
-from bot.sources.base import Adapter, ConfigProblem, FetchPolicy, SourceConfig
+from bot.sources.adapter import Adapter, ConfigProblem, SourceConfig
+from bot.sources.fetching import FetchPolicy
 
 COMMON_KEYS = frozenset(
     {

@@ -30,15 +30,9 @@ import feedparser
 import httpx
 
 from bot.core.catalog import Catalog, normalise
-from bot.sources.base import (
-    ConfigProblem,
-    Fetcher,
-    SourceConfig,
-    SourceError,
-    SourceResult,
-    capped,
-    chosen_pairs,
-)
+from bot.sources.adapter import ConfigProblem, SourceConfig, SourceResult
+from bot.sources.fetching import Fetcher, SourceError
+from bot.sources.options import capped, chosen_pairs
 from storage.records import Dataset, Event
 from storage.source_health import Pair, Watched
 

@@ -31,17 +31,9 @@ from typing import Any, ClassVar
 
 from bot.core.catalog import Catalog
 from bot.core.findings import SIGNAL_ORDER, SIGNALS, Connectivity, signal_label
-from bot.sources.base import (
-    EVERY,
-    Fetcher,
-    ShapeError,
-    SourceConfig,
-    SourceResult,
-    capped,
-    option_choices,
-    option_number,
-    watched_regions,
-)
+from bot.sources.adapter import SourceConfig, SourceResult
+from bot.sources.fetching import Fetcher, ShapeError
+from bot.sources.options import EVERY, capped, option_choices, option_number, watched_regions
 from storage.records import Dataset, Event
 from storage.source_health import Pair, Watched
 from storage.source_readings import ConnectivityReading

@@ -27,17 +27,9 @@ from typing import Any, ClassVar
 
 from bot.core.catalog import Catalog
 from bot.core.findings import BLOCKED_PCT, MIN_MEASUREMENTS
-from bot.sources.base import (
-    ConfigProblem,
-    Fetcher,
-    ShapeError,
-    SourceConfig,
-    SourceResult,
-    capped,
-    chosen_pairs,
-    option_flag,
-    option_number,
-)
+from bot.sources.adapter import ConfigProblem, SourceConfig, SourceResult
+from bot.sources.fetching import Fetcher, ShapeError
+from bot.sources.options import capped, chosen_pairs, option_flag, option_number
 from storage.records import Dataset, Event
 from storage.source_health import Pair, Watched
 from storage.source_readings import BlockingReading

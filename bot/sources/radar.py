@@ -35,17 +35,9 @@ from pydantic import SecretStr
 
 from bot.config.settings import ENV_PREFIX, SettingsError, load_settings
 from bot.core.catalog import Catalog
-from bot.sources.base import (
-    EVERY,
-    Fetcher,
-    ShapeError,
-    SourceConfig,
-    SourceError,
-    SourceResult,
-    capped,
-    option_number,
-    watched_regions,
-)
+from bot.sources.adapter import SourceConfig, SourceResult
+from bot.sources.fetching import Fetcher, ShapeError, SourceError
+from bot.sources.options import EVERY, capped, option_number, watched_regions
 from storage.records import Dataset, Event, PartialDate, Restriction, TimelineStep
 from storage.source_health import Pair, Watched
 

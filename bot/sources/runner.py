@@ -20,7 +20,8 @@ from datetime import datetime
 import httpx
 
 from bot.core.clock import Clock
-from bot.sources.base import USER_AGENT, Adapter, Fetcher, Sleep, SourceError, SourceResult
+from bot.sources.adapter import Adapter, SourceResult
+from bot.sources.fetching import USER_AGENT, Fetcher, Sleep, SourceError
 from storage.database import Database
 from storage.imports import import_dataset
 from storage.records import ImportCounts

@@ -16,15 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from bot.core.catalog import Catalog
-from bot.sources.base import (
-    EVERY,
-    ConfigProblem,
-    Fetcher,
-    ShapeError,
-    SourceConfig,
-    SourceResult,
-    option_number,
-)
+from bot.sources.adapter import ConfigProblem, SourceConfig, SourceResult
+from bot.sources.fetching import Fetcher, ShapeError
+from bot.sources.options import EVERY, option_number
 from storage.records import Dataset, Event
 from storage.source_health import Pair, Watched
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.render.timefmt import ago_text, duration_text
-from bot.sources.base import SourceConfig
+from bot.sources.adapter import SourceConfig
 from bot.sources.config import SourcesFileError
 from bot.sources.runner import RunReport
 from storage.source_health import EVERY, Pair, SourceHealth

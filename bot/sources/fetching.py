@@ -1,9 +1,4 @@
-"""The one shape every outside source has, and the careful HTTP client they all share.
-
-An adapter turns HTTP responses into a `SourceResult`: a `Dataset` (events, observations,
-restrictions) that lands through the same import path as files, plus the latest structured
-readings the card needs. Fetching is the only I/O; each adapter's parsing is pure (bytes or
-JSON and `now` in, records out), so it is tested on recorded responses without a network.
+"""The careful HTTP client every outside source shares.
 
 `Fetcher` is where the network's bad days are handled once for every source: a deadline for the
 whole request (a server dripping a byte at a time cannot hold a run hostage, which httpx's
@@ -17,17 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, ClassVar, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
-
-from bot.core.catalog import Catalog
-from storage.records import Dataset
-from storage.source_health import Pair, Watched
-from storage.source_readings import BlockingReading, ConnectivityReading
 
 USER_AGENT = "outagebot/0.1 (+https://github.com/outagebot)"
 
@@ -209,162 +198,3 @@ def _seconds(value: float) -> str:
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "").strip()
     return float(value) if value.isdigit() else None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceResult:
-    """What one run brought: records for the import path and the latest readings for the card."""
-
-    dataset: Dataset = field(default_factory=Dataset)
-    connectivity: tuple[ConnectivityReading, ...] = ()
-    blocking: tuple[BlockingReading, ...] = ()
-
-    @property
-    def items(self) -> int:
-        data = self.dataset
-        return (
-            len(data.observations)
-            + len(data.events)
-            + len(data.restrictions)
-            + len(self.connectivity)
-            + len(self.blocking)
-        )
-
-    def summary(self) -> str:
-        """`14 events, 3 readings` for the check table and the logs."""
-        data = self.dataset
-        parts = [
-            (len(data.observations), "observation"),
-            (len(data.events), "event"),
-            (len(data.restrictions), "restriction"),
-            (len(self.connectivity) + len(self.blocking), "reading"),
-        ]
-        said = [f"{count} {noun}{'s' if count != 1 else ''}" for count, noun in parts if count]
-        return ", ".join(said) or "nothing new to say"
-
-
-class ConfigProblem(ValueError):
-    """A sources-file entry that cannot work, phrased for the person who wrote it."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceConfig:
-    """One `[[sources]]` entry, with the defaults filled in and names resolved to ids."""
-
-    name: str
-    kind: str
-    url: str
-    interval: float
-    policy: FetchPolicy
-    max_targets: int
-    services: tuple[str, ...] | None = None  # service keys; None = what the bot watches
-    regions: tuple[str, ...] | None = None  # region codes; None = what the bot watches
-    options: Mapping[str, Any] = field(default_factory=dict)  # the kind's own settings
-
-
-class Adapter(Protocol):
-    """A kind of source. New kinds (Cloudflare Radar, RSS feeds) implement this and register."""
-
-    kind: ClassVar[str]
-    default_url: ClassVar[str | None]
-    option_names: ClassVar[frozenset[str]]
-
-    config: SourceConfig
-
-    def targets(self, watched: Watched) -> list[Pair]:
-        """The (service, region) pairs this run covers; '*' where it covers all of one side."""
-        ...
-
-    async def collect(
-        self, fetcher: Fetcher, targets: Sequence[Pair], now: datetime
-    ) -> SourceResult:
-        """Fetch and parse everything for `targets`; raise SourceError if any part fails."""
-        ...
-
-
-AdapterFactory = Callable[[SourceConfig, Catalog], Adapter]
-
-
-# ------------------------------------------------------------ helpers the adapters share
-
-
-def option_number(
-    options: Mapping[str, Any],
-    key: str,
-    default: float,
-    *,
-    minimum: float,
-    maximum: float | None = None,
-) -> float:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigProblem(f"{key} must be a number, not {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and at most {maximum:g}" if maximum is not None else ""
-        raise ConfigProblem(f"{key} must be at least {minimum:g}{upper}")
-    return float(value)
-
-
-def option_flag(options: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = options.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigProblem(f"{key} must be true or false, not {value!r}")
-    return value
-
-
-def option_choices(
-    options: Mapping[str, Any], key: str, default: Sequence[str], allowed: Sequence[str]
-) -> tuple[str, ...]:
-    value = options.get(key, list(default))
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ConfigProblem(f"{key} must be a non-empty list, e.g. {key} = {list(default)!r}")
-    unknown = [v for v in value if v not in allowed]
-    if unknown:
-        raise ConfigProblem(f"{key}: unknown {', '.join(unknown)} (known: {', '.join(allowed)})")
-    return tuple(dict.fromkeys(value))
-
-
-EVERY = "*"
-
-
-def watched_regions(watched: Watched) -> set[str]:
-    """Concrete regions in the watched pairs; a '*' region means every region on record."""
-    regions: set[str] = set()
-    for _, region in watched.pairs:
-        regions |= set(watched.regions_on_record) if region == EVERY else {region}
-    return regions
-
-
-def watched_services(watched: Watched, catalog: Catalog) -> set[str]:
-    """Concrete services in the watched pairs; a '*' service means every service."""
-    services: set[str] = set()
-    for service, _ in watched.pairs:
-        services |= {s.key for s in catalog.services} if service == EVERY else {service}
-    return services
-
-
-def watched_concrete_pairs(watched: Watched, catalog: Catalog) -> set[Pair]:
-    every_service = {s.key for s in catalog.services}
-    pairs: set[Pair] = set()
-    for service, region in watched.pairs:
-        services = every_service if service == EVERY else {service}
-        regions = set(watched.regions_on_record) if region == EVERY else {region}
-        pairs |= {(s, r) for s in services for r in regions}
-    return pairs
-
-
-def chosen_pairs(config: SourceConfig, watched: Watched, catalog: Catalog) -> set[Pair]:
-    """The pairs a source covers: its own `services` × `regions`, a side left out filled in
-    from what the bot watches; both left out, exactly the watched pairs."""
-    if config.services is None and config.regions is None:
-        return watched_concrete_pairs(watched, catalog)
-    services = (
-        set(config.services) if config.services is not None else watched_services(watched, catalog)
-    )
-    regions = set(config.regions) if config.regions is not None else watched_regions(watched)
-    return {(s, r) for s in services for r in regions}
-
-
-def capped(targets: Sequence[Pair] | set[Pair], limit: int) -> list[Pair]:
-    """Sorted, at most `limit`: a wildcard never turns one run into hundreds of requests."""
-    return sorted(targets)[:limit]
