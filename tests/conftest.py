@@ -164,3 +164,41 @@ def make_harness(
 async def bot_harness(make_harness: Callable[..., AsyncIterator[BotHarness]]):
     async for harness in make_harness():
         yield harness
+
+
+# What a test needs decides its kind, so `pytest -m unit` (pure functions, no database),
+# `-m storage` (real SQLite/PostgreSQL or a local HTTP server, no bot), `-m bot` (the whole PTB
+# Application in this process) and `-m process` (real `outagebot` processes, marked by hand)
+# can be run apart. Nothing is skipped by default.
+_BOT_FIXTURES = frozenset({"bot_harness", "make_harness"})
+_STORAGE_FIXTURES = frozenset(
+    {
+        "db",
+        "database_path",
+        "database_target",
+        "empty_database_target",
+        "postgres",
+        "postgres_databases",
+        "fake_telegram",
+        "tmp_path",
+    }
+)
+
+
+def _serves_http(item: pytest.Item) -> bool:
+    """Source tests talk to recorded responses served on 127.0.0.1 (tests/source_server.py)."""
+    module = getattr(item, "module", None)
+    return module is not None and "FakeAPI" in vars(module)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("process"):
+            continue
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _BOT_FIXTURES:
+            item.add_marker(pytest.mark.bot)
+        elif used & _STORAGE_FIXTURES or _serves_http(item):
+            item.add_marker(pytest.mark.storage)
+        else:
+            item.add_marker(pytest.mark.unit)

@@ -62,6 +62,7 @@ def test_settings_read_prefixed_environment(monkeypatch, tmp_path):
     assert TOKEN not in repr(settings)
 
 
+@pytest.mark.process
 def test_run_without_token_explains_botfather_and_exits_2(tmp_path):
     result = outagebot("run", env=clean_env(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
@@ -69,6 +70,7 @@ def test_run_without_token_explains_botfather_and_exits_2(tmp_path):
     assert "OUTAGEBOT_TOKEN" in result.stderr
 
 
+@pytest.mark.process
 def test_bad_setting_makes_the_cli_exit_2_naming_it(tmp_path):
     result = outagebot(
         "ask", "/help", env=clean_env(tmp_path, OUTAGEBOT_LOG_LEVEL="LOUD"), cwd=tmp_path
@@ -77,6 +79,7 @@ def test_bad_setting_makes_the_cli_exit_2_naming_it(tmp_path):
     assert "OUTAGEBOT_LOG_LEVEL" in result.stderr
 
 
+@pytest.mark.process
 def test_ask_prints_the_reply_as_plain_text_on_a_fresh_database(tmp_path):
     result = outagebot("ask", "/status X Pakistan", env=clean_env(tmp_path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -85,6 +88,7 @@ def test_ask_prints_the_reply_as_plain_text_on_a_fresh_database(tmp_path):
     assert "23:06 PKT (18:06 UTC) · 136 reports" in result.stdout
 
 
+@pytest.mark.process
 def test_ask_at_a_past_instant_shows_the_outage_live(tmp_path):
     result = outagebot(
         "ask",
@@ -97,12 +101,14 @@ def test_ask_at_a_past_instant_shows_the_outage_live(tmp_path):
     assert "Outage now" in result.stdout
 
 
+@pytest.mark.process
 def test_ask_rejects_a_time_without_offset(tmp_path):
     result = outagebot("ask", "/help", "--at", "yesterday", env=clean_env(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert "ISO 8601" in result.stderr
 
 
+@pytest.mark.process
 def test_console_answers_each_line_until_end_of_input(tmp_path):
     result = outagebot(
         "console", env=clean_env(tmp_path), cwd=tmp_path, stdin="/start\n/status twiter pk\n"
@@ -112,6 +118,7 @@ def test_console_answers_each_line_until_end_of_input(tmp_path):
     assert "Did you mean: X?" in result.stdout
 
 
+@pytest.mark.process
 def test_run_polls_a_self_hosted_bot_api_and_never_logs_the_token(tmp_path, fake_telegram):
     base_url = fake_telegram.base_url
     env = clean_env(
@@ -165,6 +172,7 @@ def test_import_via_main_reports_counts(tmp_path, capsys):
     assert "imported 1 new observations" in capsys.readouterr().out
 
 
+@pytest.mark.process
 async def test_an_open_console_leaves_the_scheduled_work_to_a_running_bot(tmp_path):
     """`outagebot console` beside `outagebot run` on one SQLite file must not take the lead."""
     from bot.cli.console import offline_bot
@@ -200,6 +208,7 @@ def test_every_configured_secret_is_masked_in_log_lines():
     assert [secret for secret in [TOKEN, *secrets.values()] if secret in line] == []
 
 
+@pytest.mark.process
 def test_an_unreachable_database_gets_one_line_naming_it_without_the_password(tmp_path):
     target = f"postgresql://bot:pg-secret-pw@127.0.0.1:{free_port()}/outagebot"
     result = outagebot(
@@ -212,6 +221,7 @@ def test_an_unreachable_database_gets_one_line_naming_it_without_the_password(tm
     assert "pg-secret-pw" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.process
 def test_run_without_a_reachable_bot_api_says_so_and_exits_1(tmp_path):
     base_url = f"http://127.0.0.1:{free_port()}/bot"
     env = clean_env(tmp_path, OUTAGEBOT_TOKEN=TOKEN, OUTAGEBOT_BASE_URL=base_url)
@@ -221,6 +231,7 @@ def test_run_without_a_reachable_bot_api_says_so_and_exits_1(tmp_path):
     assert "Traceback" not in result.stderr and TOKEN not in result.stderr
 
 
+@pytest.mark.process
 def test_run_with_an_unreachable_database_says_so_and_exits_1(tmp_path, fake_telegram):
     target = f"postgresql://bot@127.0.0.1:{free_port()}/outagebot"
     env = clean_env(

@@ -18,6 +18,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from processes import wait_until
 
 from bot.imports.dataset import parse_dataset
@@ -101,6 +102,7 @@ def start_bot(database: Path, base_url: str, log: Path) -> subprocess.Popen[byte
         )
 
 
+@pytest.mark.process
 async def test_sigkill_mid_fan_out_then_restart_delivers_each_alert_exactly_once(
     tmp_path, fake_telegram
 ):

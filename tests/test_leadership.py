@@ -74,6 +74,7 @@ async def test_two_runs_on_one_sqlite_file_share_the_work_and_hand_it_over(datab
         await second_db.close()
 
 
+@pytest.mark.process
 def test_a_killed_sqlite_leader_is_replaced_at_once(database_path, tmp_path):
     """The lock is the kernel's: a process killed with SIGKILL holds nothing."""
     ready = tmp_path / "ready"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.engine.refresh import transitions_between
 from bot.imports.dataset import parse_dataset
 from bot.runtime.jobs import REFRESH_JOB
@@ -94,6 +96,7 @@ async def test_a_worldwide_statement_refreshes_every_region_of_that_service(bot_
     assert report.pairs == 6
 
 
+@pytest.mark.process
 async def test_an_import_from_another_process_reaches_the_next_refresh(bot_harness, tmp_path):
     await run_refresh_job(bot_harness)
     data = tmp_path / "cron.json"

@@ -102,6 +102,7 @@ class Replica:
                 self.process.kill()
 
 
+@pytest.mark.process
 async def test_killing_the_leader_mid_fan_out_hands_over_and_alerts_each_subscriber_once(
     tmp_path, postgres, fake_telegram
 ):

@@ -381,6 +381,7 @@ def healthy(port: int) -> bool:
         return False
 
 
+@pytest.mark.process
 def test_outagebot_run_webhook_serves_updates_and_stops_cleanly_on_sigterm(tmp_path, fake_telegram):
     fake = fake_telegram
     port = free_port()
