@@ -1,0 +1,1 @@
+"""The composition root: the PTB Application wired once (handlers, jobs, state); webhooks."""

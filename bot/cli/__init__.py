@@ -1,0 +1,1 @@
+"""The `outagebot` command line: run, console, ask, import, replay, migrate-data, sources check."""

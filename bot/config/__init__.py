@@ -1,0 +1,1 @@
+"""Settings from the environment or a .env file, validated once at start."""

@@ -1,0 +1,1 @@
+"""Crowd reports: /report counted once per person per bucket, within a rate limit."""
