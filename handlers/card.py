@@ -1,110 +1,50 @@
-"""The status card and its buttons: a short card, the details one tap away, edited in place.
+"""The status card's buttons: the details one tap away, edited in place, with a way back.
 
-Callback data stays under Telegram's 64 bytes: `st|<action>|<service>|<region>[|<hash>]`.
-A stale or forged button gets a polite answer on the button, never an exception. A card sent
-through inline mode has no chat the bot can write to, only an `inline_message_id`: its views
-are edits through that id, and what needs a chat (a chart, a subscription) says where to go.
+The card itself (its text, keyboard and callback layout) lives in bot/runtime/cards.py, shared
+with /status, /start and inline mode. A stale or forged button gets a polite answer on the
+button, never an exception. A card sent through inline mode has no chat the bot can write to,
+only an `inline_message_id`: its views are edits through that id, and what needs a chat (a
+chart, a subscription) says where to go.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.core.catalog import Region, Service
 from bot.engine.history import read_history
-from bot.render.card import freshness_footer, window_days, with_footer
+from bot.render.card import window_days
 from bot.render.details import render_ban_record, render_said, render_sources
-from bot.render.i18n import N_, _, name, region_name
+from bot.render.i18n import N_, _, name
 from bot.render.timeline import TimelineQuery, Window, render_timeline
+from bot.runtime.cards import (
+    ACTIONS,
+    BANS,
+    CARD,
+    CARD_PREFIX,
+    CHART,
+    REFRESH,
+    SAID,
+    SUBSCRIBE,
+    TIMELINE,
+    UNSUBSCRIBE,
+    back_to_card,
+    card_keyboard,
+    card_markup,
+    card_text,
+    page_keyboard,
+    plain_region,
+)
+from bot.runtime.charts import send_chart
 from bot.runtime.context import BotContext
 from bot.runtime.state import BotState
 from bot.subscriptions.texts import ADMINS_ONLY_SHORT
-from bot.subscriptions.toggle import is_subscribed, subscribe_topic, unsubscribe_topic
-from handlers.chart import send_chart
-from handlers.common import CARD_PREFIX, back_to_card
-from handlers.subscriptions import chat_title, is_admin
-from handlers.timeline import page_keyboard
+from bot.subscriptions.toggle import subscribe_topic, unsubscribe_topic
+from handlers.common import chat_title, is_admin, query_of
 
 STALE = N_("This button no longer works: send /status again.")
 NEEDS_A_CHAT = N_("Open a chat with me and send {command}: I can only do that there.")
-
-# Action letters; the views replace the card's text, the rest act on it.
-REFRESH, CARD, TIMELINE, SAID, BANS, SOURCES, CHART = "r", "k", "t", "w", "b", "o", "c"
-SUBSCRIBE, UNSUBSCRIBE = "s", "u"
-ACTIONS = {REFRESH, CARD, TIMELINE, SAID, BANS, SOURCES, CHART, SUBSCRIBE, UNSUBSCRIBE}
-VIEWS = (
-    (TIMELINE, N_("🕒 Timeline")),
-    (SAID, N_("💬 What was said")),
-    (BANS, N_("📜 Ban record")),
-    (SOURCES, N_("📚 Sources")),
-    (CHART, N_("📈 Chart")),
-)
-
-
-# ---------------------------------------------------------------- the card and its keyboard
-
-
-async def card_text(
-    app: BotState, service: Service, region: Region, now: datetime
-) -> tuple[str, str]:
-    """The card with its freshness line, and a short fingerprint of the card itself."""
-    card = await app.summaries.card(service, region, now)
-    footer = freshness_footer(
-        card.made_at,
-        now,
-        region.timezone,
-        prepared=card.prepared,
-        failing_since=app.summaries.health.failing_since,
-    )
-    fingerprint = hashlib.sha1(card.html.encode()).hexdigest()[:8]
-    return with_footer(card.html, footer), fingerprint
-
-
-def card_keyboard(
-    service: Service, region: Region, fingerprint: str, *, subscribed: bool | None
-) -> InlineKeyboardMarkup:
-    """The views, Refresh, and (where there is a chat to subscribe) Subscribe or Unsubscribe."""
-    pair = f"{service.key}|{region.code}"
-    keys = [
-        InlineKeyboardButton(_(label), callback_data=f"{CARD_PREFIX}|{action}|{pair}")
-        for action, label in VIEWS
-    ]
-    refresh = InlineKeyboardButton(
-        "🔄 " + _("Refresh"), callback_data=f"{CARD_PREFIX}|{REFRESH}|{pair}|{fingerprint}"
-    )
-    rows = [keys[:3], [*keys[3:], refresh]]
-    if subscribed is not None:
-        toggle = (
-            ("🔕 " + _("Unsubscribe"), UNSUBSCRIBE)
-            if subscribed
-            else ("🔔 " + _("Subscribe"), SUBSCRIBE)
-        )
-        rows.append(
-            [InlineKeyboardButton(toggle[0], callback_data=f"{CARD_PREFIX}|{toggle[1]}|{pair}")]
-        )
-    return InlineKeyboardMarkup(rows)
-
-
-async def _keyboard(
-    update: Update, app: BotState, service: Service, region: Region, fingerprint: str
-) -> InlineKeyboardMarkup:
-    chat = update.effective_chat
-    subscribed = (
-        await is_subscribed(app.db, chat.id, service.key, region.code) if chat is not None else None
-    )
-    return card_keyboard(service, region, fingerprint, subscribed=subscribed)
-
-
-async def send_card(update: Update, context: BotContext, service: Service, region: Region) -> None:
-    app = context.state
-    text, fingerprint = await card_text(app, service, region, app.clock.now())
-    markup = await _keyboard(update, app, service, region, fingerprint)
-    await update.effective_message.reply_html(text, reply_markup=markup)
-
 
 # ---------------------------------------------------------------- buttons
 
@@ -125,29 +65,31 @@ def _parse(data: str, app: BotState) -> tuple[str, Service, Region, str | None]:
 
 
 async def card_button(update: Update, context: BotContext) -> None:
-    button = update.callback_query
+    button = query_of(update)
     app = context.state
     try:
         action, service, region, fingerprint = _parse(button.data or "", app)
     except _Stale:
         await button.answer(_(STALE))
         return
-    in_chat = button.message is not None
+    # A card sent inline has no message the bot can see, only an inline message id.
+    message = button.message if isinstance(button.message, Message) else None
+    chat_id = message.chat.id if message is not None else None
     command = f"/{{what}} {service.key} {region.code.lower()}"
     if action == REFRESH:
-        await _refresh(update, app, service, region, fingerprint)
+        await _refresh(update, app, chat_id, service, region, fingerprint)
     elif action == CARD:
         await button.answer()
         text, latest = await card_text(app, service, region, app.clock.now())
-        await _edit(update, text, await _keyboard(update, app, service, region, latest))
-    elif action == CHART and not in_chat:
+        await _edit(update, text, await card_markup(app, chat_id, service, region, latest))
+    elif action == CHART and message is None:
         await button.answer(
             _(NEEDS_A_CHAT).format(command=command.format(what="chart")), show_alert=True
         )
-    elif action == CHART:
+    elif action == CHART and message is not None:
         await button.answer(_("Drawing the chart…"))
-        await send_chart(update, context, service, region)
-    elif action in (SUBSCRIBE, UNSUBSCRIBE) and not in_chat:
+        await send_chart(message, app, context.bot_data, service, region)
+    elif action in (SUBSCRIBE, UNSUBSCRIBE) and message is None:
         await button.answer(
             _(NEEDS_A_CHAT).format(command=command.format(what="subscribe")), show_alert=True
         )
@@ -161,7 +103,7 @@ async def card_button(update: Update, context: BotContext) -> None:
 async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Replace the card's text in place, in a chat or through an inline message id alike."""
     try:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
+        await query_of(update).edit_message_text(text, reply_markup=markup)
     except BadRequest as error:
         # Two quick presses of one button ask for what is already shown; nothing to do.
         if "message is not modified" not in error.message.lower():
@@ -197,15 +139,20 @@ async def _show_view(
 
 
 async def _refresh(
-    update: Update, app: BotState, service: Service, region: Region, fingerprint: str | None
+    update: Update,
+    app: BotState,
+    chat_id: int | None,
+    service: Service,
+    region: Region,
+    fingerprint: str | None,
 ) -> None:
-    button = update.callback_query
+    button = query_of(update)
     text, latest = await card_text(app, service, region, app.clock.now())
     if latest == fingerprint:
         await button.answer(_("No change since this card was made."))
         return
     await button.answer(_("Updated."))
-    await _edit(update, text, await _keyboard(update, app, service, region, latest))
+    await _edit(update, text, await card_markup(app, chat_id, service, region, latest))
 
 
 async def _toggle(
@@ -217,7 +164,7 @@ async def _toggle(
     *,
     subscribe: bool,
 ) -> None:
-    button = update.callback_query
+    button = query_of(update)
     chat = update.effective_chat
     if chat is None or not await is_admin(update, context):
         await button.answer(_(ADMINS_ONLY_SHORT), show_alert=True)
@@ -237,7 +184,7 @@ async def _toggle(
         await unsubscribe_topic(app.db, chat.id, service.key, region.code)
         note = _("Unsubscribed from {service} in {region}.")
     await button.answer(note.format(service=name(service.name), region=plain_region(region)))
-    markup = button.message.reply_markup if button.message else None
+    markup = button.message.reply_markup if isinstance(button.message, Message) else None
     current = _fingerprint_of(markup)
     try:
         await button.edit_message_reply_markup(
@@ -246,11 +193,6 @@ async def _toggle(
     except BadRequest as error:
         if "message is not modified" not in error.message.lower():
             raise
-
-
-def plain_region(region: Region) -> str:
-    """A country's name for plain text (a toast, an inline result's title): not escaped."""
-    return name(region_name(region.code, region.name))
 
 
 def _fingerprint_of(markup: InlineKeyboardMarkup | None) -> str:
@@ -265,16 +207,4 @@ def _fingerprint_of(markup: InlineKeyboardMarkup | None) -> str:
 async def unknown_button(update: Update, context: BotContext) -> None:
     """Any button no other handler knows (an older version's, or junk): answered, so the
     person's client stops its spinner, and told what to do."""
-    await update.callback_query.answer(_(STALE))
-
-
-# ---------------------------------------------------------------- deep links
-
-
-def parse_deep_link(payload: str, app: BotState) -> tuple[Service, Region] | None:
-    parts = payload.split("-")
-    if len(parts) != 3 or parts[0] != "status":
-        return None
-    service = app.catalog.find_service(parts[1])
-    region = app.catalog.find_region(parts[2])
-    return (service, region) if service and region else None
+    await query_of(update).answer(_(STALE))

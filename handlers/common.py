@@ -1,21 +1,15 @@
-"""Reaching the shared services from a handler, and the argument text of a command."""
+"""Small PTB-facing helpers every handler may use: the argument text of a command, the
+update's message, chat or button, and who may change a chat's alerts."""
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Chat, InlineKeyboardButton, Message, Update
+from telegram import CallbackQuery, Chat, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest
 
-from bot.render.i18n import N_, _
+from bot.runtime.context import BotContext
 
-# The status card's callback data starts with this (handlers/card.py answers it); it lives here
-# because the timeline's pages, opened from a card, carry a button back to it.
-CARD_PREFIX = "st"
-BACK_TO_CARD = N_("« Back to the card")
-
-
-def back_to_card(service_key: str, region_code: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        _(BACK_TO_CARD), callback_data=f"{CARD_PREFIX}|k|{service_key}|{region_code}"
-    )
+_ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
 
 def argument_text(update: Update) -> str:
@@ -43,3 +37,34 @@ def query_of(update: Update) -> CallbackQuery:
     if update.callback_query is None:
         raise LookupError("this handler was wired to an update without a callback query")
     return update.callback_query
+
+
+async def is_admin(update: Update, context: BotContext) -> bool:
+    """Whether the sender may change the chat's alerts: anyone in a private chat, the admins in
+    a group.
+
+    An anonymous admin's message is sent as the group itself (`sender_chat` is the chat) and
+    only admins can do that. Telegram answers BadRequest about people it does not know as
+    members, who are not admins either.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    if chat.type == ChatType.PRIVATE:
+        return True
+    message = None if update.callback_query else update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    user = update.effective_user
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except BadRequest:
+        return False
+    return member.status in _ADMIN_STATUSES
+
+
+def chat_title(chat: Chat) -> str | None:
+    """A group's title; nothing for a private chat, whose "title" would be a person's name."""
+    return None if chat.type == ChatType.PRIVATE else chat.title

@@ -19,9 +19,9 @@ from bot.render.card import flag, render_region_overview, render_service_overvie
 from bot.render.i18n import _, name
 from bot.render.telegram_html import html_to_text
 from bot.render.texts import unknown_name_text
+from bot.runtime.cards import card_keyboard, card_text, plain_region
 from bot.runtime.context import BotContext
 from bot.runtime.state import BotState
-from handlers.card import card_keyboard, card_text, plain_region
 
 INLINE_CACHE_SECONDS = 30
 
@@ -29,6 +29,8 @@ INLINE_CACHE_SECONDS = 30
 async def inline_status(update: Update, context: BotContext) -> None:
     """`@bot x pakistan` in any chat: cards to send, or did-you-mean suggestions."""
     query = update.inline_query
+    if query is None:
+        raise LookupError("this handler was wired to an update without an inline query")
     app = context.state
     text = (query.query or "").strip()
     now = app.clock.now()

@@ -8,8 +8,8 @@ from bot.core.arguments import parse_pair
 from bot.render.card import render_region_overview, render_service_overview
 from bot.render.i18n import _
 from bot.render.texts import STATUS_USAGE
+from bot.runtime.cards import send_card
 from bot.runtime.context import BotContext
-from handlers.card import send_card
 from handlers.common import argument_text, message_of
 
 
@@ -19,7 +19,7 @@ async def status(update: Update, context: BotContext) -> None:
     query = parse_pair(argument_text(update), app.catalog, usage=_(STATUS_USAGE))
     now = app.clock.now()
     if query.service and query.region:
-        await send_card(update, context, query.service, query.region)
+        await send_card(message_of(update), app, query.service, query.region)
         return
     if query.service:
         lines = await app.summaries.service_lines(query.service, now)

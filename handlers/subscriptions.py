@@ -7,8 +7,7 @@ alerts land in everyone's chat.
 
 from __future__ import annotations
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import MessageHandler, filters
 
@@ -50,9 +49,7 @@ from bot.subscriptions.texts import (
     subscription_name,
     topic_name,
 )
-from handlers.common import argument_text, chat_of, message_of, query_of
-
-_ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+from handlers.common import argument_text, chat_of, chat_title, is_admin, message_of, query_of
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -238,37 +235,6 @@ async def require_admin(update: Update, context: BotContext) -> None:
     """Refuse (through the one error path) anyone who may not change this chat's alerts."""
     if not await is_admin(update, context):
         raise UsageError(_(ADMINS_ONLY))
-
-
-async def is_admin(update: Update, context: BotContext) -> bool:
-    """Whether the sender may change the chat's alerts: anyone in a private chat, the admins in
-    a group.
-
-    An anonymous admin's message is sent as the group itself (`sender_chat` is the chat) and
-    only admins can do that. Telegram answers BadRequest about people it does not know as
-    members, who are not admins either.
-    """
-    chat = update.effective_chat
-    if chat is None:
-        return False
-    if chat.type == ChatType.PRIVATE:
-        return True
-    message = None if update.callback_query else update.effective_message
-    if message is not None and message.sender_chat is not None:
-        return message.sender_chat.id == chat.id
-    user = update.effective_user
-    if user is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except BadRequest:
-        return False
-    return member.status in _ADMIN_STATUSES
-
-
-def chat_title(chat: Chat) -> str | None:
-    """A group's title; nothing for a private chat, whose "title" would be a person's name."""
-    return None if chat.type == ChatType.PRIVATE else chat.title
 
 
 async def subscriptions_with_topics(

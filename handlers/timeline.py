@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
 
 from bot.engine.history import read_history
 from bot.render.timeline import (
-    Page,
     StaleButton,
-    TimelineQuery,
     page_of,
     parse_button,
     parse_timeline,
     render_timeline,
 )
+from bot.runtime.cards import page_keyboard
 from bot.runtime.context import BotContext
-from handlers.common import argument_text, back_to_card, message_of, query_of
+from handlers.common import argument_text, message_of, query_of
 
 
 async def timeline(update: Update, context: BotContext) -> None:
@@ -50,15 +49,3 @@ async def timeline_page(update: Update, context: BotContext) -> None:
         # Two quick presses of one button ask for the page already shown; nothing to do.
         if "message is not modified" not in error.message.lower():
             raise
-
-
-def page_keyboard(page: Page, query: TimelineQuery | None = None) -> InlineKeyboardMarkup | None:
-    """Older / Newer, and for a timeline opened from a card, the way back to it."""
-    rows = []
-    if page.buttons:
-        rows.append(
-            [InlineKeyboardButton(label, callback_data=data) for label, data in page.buttons]
-        )
-    if query is not None and query.from_card:
-        rows.append([back_to_card(query.service.key, query.region.code)])
-    return InlineKeyboardMarkup(rows) if rows else None

@@ -12,7 +12,7 @@ one side silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -161,31 +161,33 @@ def verdict_for(summary: PairSummary, now: datetime) -> Verdict:
         assert latest is not None
         conflicts.append(Conflict("outage", latest.source, statement.source))
 
-    common = {
-        "connectivity": connectivity,
-        "blocking": blocking,
-        "block": block,
-        "shutdown": shutdown,
-        "conflicts": tuple(conflicts),
-        "failing": failing,
-        "latest": latest,
-    }
+    # What every answer carries; each answer below adds the evidence it rests on.
+    base = Verdict(
+        Answer.NO_DATA,
+        connectivity=connectivity,
+        blocking=blocking,
+        block=block,
+        shutdown=shutdown,
+        conflicts=tuple(conflicts),
+        failing=failing,
+        latest=latest,
+    )
     internet_down = (connectivity is not None and not connectivity.normal) or shutdown is not None
     if internet_down:
-        return Verdict(Answer.INTERNET_DOWN, here=latest if fresh else None, **common)
+        return replace(base, answer=Answer.INTERNET_DOWN, here=latest if fresh else None)
     if live:
         assert incident is not None
         elsewhere = _busy_elsewhere(summary)
-        evidence = {"here": latest, "peak": incident.peak, "statement": statement}
+        outage = replace(base, here=latest, peak=incident.peak, statement=statement)
         if elsewhere or official:
-            return Verdict(Answer.DOWN_WORLDWIDE, elsewhere=elsewhere, **evidence, **common)
+            return replace(outage, answer=Answer.DOWN_WORLDWIDE, elsewhere=elsewhere)
         if incident.level == "outage":
-            return Verdict(Answer.DOWN_HERE, **evidence, **common)
-        return Verdict(Answer.UNCONFIRMED, **evidence, **common)
+            return replace(outage, answer=Answer.DOWN_HERE)
+        return replace(outage, answer=Answer.UNCONFIRMED)
     if official:
-        return Verdict(Answer.DOWN_WORLDWIDE, statement=statement, **common)
+        return replace(base, answer=Answer.DOWN_WORLDWIDE, statement=statement)
     if block is not None or _measured_blocked(blocking):
-        return Verdict(Answer.BLOCKED, **common)
+        return replace(base, answer=Answer.BLOCKED)
     if fresh:
-        return Verdict(Answer.NORMAL, here=latest, **common)
-    return Verdict(Answer.NO_DATA, **common)
+        return replace(base, answer=Answer.NORMAL, here=latest)
+    return base

@@ -31,7 +31,7 @@ from bot.render.card import (
 from bot.render.i18n import _, name, ngettext, number
 from bot.render.signals import blocking_text, connectivity_text, failing_text
 from bot.render.timefmt import clock_pair, local, partial_date_text, short_partial_date, zone_label
-from storage.records import Restriction
+from storage.records import Event, Observation, Restriction
 
 # A claim longer than this is shortened when the view would not fit otherwise.
 SHORT_CLAIM = 110
@@ -162,7 +162,8 @@ def render_sources(s: PairSummary, now: datetime, *, failing_since: datetime | N
             )
         )
     newest: dict[str, datetime] = {}
-    for row in (*s.counts, *s.events):
+    timed: list[Observation | Event] = [*s.counts, *s.events]
+    for row in timed:
         if row.precision == "minute":
             newest[row.source] = max(row.at, newest.get(row.source, row.at))
     items = []
