@@ -32,6 +32,17 @@ class Reply:
     content_type: str = "application/json"
 
 
+def sources_file(folder: Path, *, name: str, kind: str, url: str) -> Path:
+    """A sources file with one source for Pakistan, quick to give up: for a harness."""
+    path = folder / "sources.toml"
+    path.write_text(
+        f'[defaults]\ntimeout = 0.3\nretries = 0\n\n[[sources]]\nname = "{name}"\n'
+        f'kind = "{kind}"\nurl = "{url}"\nregions = ["Pakistan"]\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def ok(name: str) -> Reply:
     return Reply(body=fixture(name))
 

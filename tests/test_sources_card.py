@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from source_server import FakeAPI, Reply, ok
+from source_server import FakeAPI, Reply, ok, sources_file
 
 from bot.runtime.context import BotContext
 from bot.runtime.jobs import REFRESH_JOB
@@ -33,12 +33,7 @@ def api():
 
 @pytest.fixture
 async def harness(make_harness, tmp_path: Path, api):
-    path = tmp_path / "sources.toml"
-    path.write_text(
-        f'[defaults]\ntimeout = 0.3\nretries = 0\n\n[[sources]]\nname = "IODA"\nkind = "ioda"\n'
-        f'url = "{api.url}/v2"\nregions = ["Pakistan"]\n',
-        encoding="utf-8",
-    )
+    path = sources_file(tmp_path, name="IODA", kind="ioda", url=f"{api.url}/v2")
     async for made in make_harness(sources_file=path):
         yield made
 

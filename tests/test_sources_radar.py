@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from source_server import FakeAPI, Reply, fixture, ok
+from source_server import FakeAPI, Reply, fixture, ok, sources_file
 
 import bot.cli.main
 from bot.core.catalog import default_catalog
 from bot.core.clock import FixedClock
+from bot.runtime.context import BotContext
+from bot.runtime.source_jobs import job_name
 from bot.sources import ADAPTERS
 from bot.sources.config import SourcesFileError, parse_sources
 from bot.sources.fetching import ShapeError
@@ -392,3 +394,85 @@ def test_sources_check_says_no_token_and_asks_nothing(monkeypatch, tmp_path, cap
     assert code == 1
     assert "failed: no token configured (set OUTAGEBOT_CLOUDFLARE_TOKEN" in out
     assert api.hits(OUTAGES) == 0
+
+
+# ------------------------------------------------------------------ platforms
+
+PLATFORMS = "radar_annotations_platform_PK.json"
+
+
+def test_a_blocked_platform_is_a_block_of_that_service_never_an_internet_shutdown():
+    events, restrictions = outage_records(
+        annotations(load(PLATFORMS)), {"PK"}, source="Cloudflare Radar"
+    )
+    assert [(e.service, e.text) for e in events] == [
+        (
+            "Bluesky Social",
+            "Cloudflare Radar: platform outage in Bluesky Social (government directed), "
+            "2026-11-15 to 2026-11-17",
+        ),
+        (
+            "whatsapp",
+            "Cloudflare Radar: platform outage in WhatsApp (technical problem), 2026-11-19",
+        ),
+        (
+            "x",
+            "Cloudflare Radar: platform outage in X (Twitter) (government directed), "
+            "since 2026-11-21",
+        ),
+    ]
+    assert [(r.service, r.region, r.kind, r.status) for r in restrictions] == [
+        ("Bluesky Social", "PK", "block", "lifted"),  # the scope as given: not in the catalog
+        ("x", "PK", "block", "active"),  # "X (Twitter)" found through the catalog
+    ]
+    assert all(r.service != "internet" and r.kind != "shutdown" for r in restrictions)
+    x = restrictions[1]
+    assert x.note == "Cloudflare Radar: platform (X (Twitter))"
+    assert x.timeline[0].text == (
+        "Cloudflare Radar: government-directed platform outage in X (Twitter) began: "
+        "X blocked nationwide on government orders"
+    )
+
+
+@pytest.mark.parametrize(
+    ("outage_type", "scope", "service"),
+    [
+        ("PLATFORM", "X (Twitter)", "x"),
+        ("PLATFORM", "Facebook/Instagram", "facebook"),
+        ("PLATFORM", "Mastodon", "Mastodon"),
+        ("NETWORK", "Telegram", "telegram"),  # any scope naming a service is that service's
+        ("NETWORK", "PTCL", "internet"),
+        ("REGIONAL", "Balochistan", "internet"),
+        ("PLATFORM", None, "internet"),  # no name to give it: an event, never a guess
+    ],
+)
+def test_a_scope_names_its_service_through_the_catalog(outage_type, scope, service):
+    [found] = annotations(
+        shaped(scope=scope, outage={"outageType": outage_type, "outageCause": "TECHNICAL_PROBLEM"})
+    )
+    assert found.service == service
+
+
+async def test_the_card_of_a_blocked_platform_says_blocked_and_the_internet_card_does_not(
+    make_harness, tmp_path, api, monkeypatch
+):
+    monkeypatch.setenv("OUTAGEBOT_CLOUDFLARE_TOKEN", TOKEN)
+    api.route(OUTAGES, ok(PLATFORMS))
+    path = sources_file(
+        tmp_path, name="Cloudflare Radar", kind="cloudflare_radar", url=f"{api.url}/client/v4"
+    )
+    async for harness in make_harness(sources_file=path):
+        before = (await harness.send("/status internet pk")).plain
+        [job] = harness.application.job_queue.get_jobs_by_name(job_name("Cloudflare Radar"))
+        await job.callback(BotContext.from_job(job, harness.application))
+        card = await harness.send("/status x pk")
+        assert "⛔ X is blocked in Pakistan" in card.plain
+        [record] = await harness.driver.press(card, "st|b|x|PK")
+        # Beside the block already on record, not merged into it and not an internet shutdown.
+        assert (
+            "📜 Also on record: Blocked in Pakistan since 21 November 2026 (active). "
+            "Not stated (Cloudflare Radar: government directed) — Cloudflare Radar"
+        ) in record.plain
+        internet = (await harness.send("/status internet pk")).plain
+        assert "Cloudflare Radar" not in internet and "X (Twitter)" not in internet
+        assert internet.count("shut down") == before.count("shut down")

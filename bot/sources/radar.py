@@ -18,13 +18,19 @@ investigate/outages/) and the SDKs generated from its OpenAPI schema (cloudflare
 `types/radar/annotations/outage_get_response.py`, `outage_get_params.py`; cloudflare-typescript
 `resources/radar/annotations/outages.ts`). Causes and types: tests/fixtures/sources/README.md.
 
-Every outage is a timeline event on the country's `internet`. Only a government-directed one
-also becomes a restriction (a shutdown): Radar names the cause, never who ordered it or on what
-grounds, so those say "Not stated" rather than guess.
+Every outage is a timeline event on the country's `internet`, unless it names a service: an
+outage of type PLATFORM (scope "X (Twitter)") is the service's, resolved through the catalog, or
+kept under the scope as given when the catalog does not know it; a scope of any other type that
+names a catalog service is read the same way. Only a government-directed outage also becomes a
+restriction: a shutdown of the internet, or a block of the service it names (never a shutdown:
+a blocked platform with working internet is the very distinction the card exists to make).
+Radar names the cause, never who ordered it or on what grounds, so those say "Not stated"
+rather than guess.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,6 +55,10 @@ NO_TOKEN = "no token configured"
 NO_TOKEN_DETAIL = f"set {TOKEN_VARIABLE} to a Cloudflare API token that can read Radar"
 
 GOVERNMENT_DIRECTED = "GOVERNMENT_DIRECTED"
+PLATFORM = "PLATFORM"
+# A scope names a service in its own words and often with a former name: "X (Twitter)",
+# "Facebook/Instagram". Each part is looked up on its own.
+SCOPE_PARTS = re.compile(r"[()/,;]|\s+(?:and|&)\s+")
 AUTHORITY = "Not stated (Cloudflare Radar: government directed)"
 GROUNDS = "Not stated"
 
@@ -162,6 +172,9 @@ class Annotation:
     scope: str | None  # "Balochistan", "Digicel Haiti", "Multiple regions/cities"
     description: str | None
     url: str | None
+    # What went down: `internet`, a catalog service the scope names, or a PLATFORM's scope as
+    # given when the catalog does not know it.
+    service: str = INTERNET
 
     @property
     def government_directed(self) -> bool:
@@ -213,17 +226,41 @@ def _annotation(item: dict[str, Any], catalog: Catalog) -> Annotation:
     start = _time(item, "startDate", ident)
     if start is None:
         raise ShapeError(f"annotation {ident}: startDate is missing")
+    scope = _clean(_optional_text(item, "scope"))
     return Annotation(
+        service=affected_service(outage_type.upper(), scope, catalog),
         id=str(ident),
         regions=tuple(dict.fromkeys(_regions(locations, catalog))),
         start=start,
         end=_time(item, "endDate", ident),
         outage_type=outage_type.upper(),
         cause=cause.upper(),
-        scope=_clean(_optional_text(item, "scope")),
+        scope=scope,
         description=_clean(_optional_text(item, "description")),
         url=_clean(_optional_text(item, "linkedUrl")),
     )
+
+
+def service_named_in(scope: str | None, catalog: Catalog) -> str | None:
+    """The catalog service a scope names, whole or by one of its parts; None if it names none."""
+    if not scope:
+        return None
+    for part in (scope, *SCOPE_PARTS.split(scope)):
+        service = catalog.find_service(part.strip()) if part.strip() else None
+        if service is not None and service.key != INTERNET:
+            return service.key
+    return None
+
+
+def affected_service(outage_type: str, scope: str | None, catalog: Catalog) -> str:
+    """`internet`, or the service an outage was of: a platform's is one even when the catalog
+    does not know its name (kept as Radar wrote it), any other type's only when it names one."""
+    named = service_named_in(scope, catalog)
+    if named is not None:
+        return named
+    if outage_type == PLATFORM and scope:
+        return scope
+    return INTERNET
 
 
 def _regions(locations: Iterable[str], catalog: Catalog) -> Iterable[str]:
@@ -291,19 +328,19 @@ def outage_records(
 ) -> tuple[list[Event], list[Restriction]]:
     """Events for every outage in `regions`; restrictions for the government-directed ones.
 
-    Shutdowns in one country that began the same UTC day become one restriction (the
-    restrictions table knows a shutdown by its start day): still active if any of them is,
-    else lifted on the last end day.
+    Government-directed outages of one service (or of the internet) in one country that began
+    the same UTC day become one restriction (the restrictions table knows one by its start
+    day): still active if any of them is, else lifted on the last end day.
     """
     events: list[Event] = []
-    shutdowns: dict[tuple[str, PartialDate], list[Annotation]] = {}
+    shutdowns: dict[tuple[str, str, PartialDate], list[Annotation]] = {}
     for annotation in annotations:
         for region in annotation.regions:
             if region not in regions:
                 continue
             events.append(
                 Event(
-                    service=INTERNET,
+                    service=annotation.service,
                     region=region,
                     at=annotation.start,
                     kind="report",
@@ -313,16 +350,24 @@ def outage_records(
                 )
             )
             if annotation.government_directed:
-                shutdowns.setdefault((region, _day(annotation.start)), []).append(annotation)
+                key = (annotation.service, region, _day(annotation.start))
+                shutdowns.setdefault(key, []).append(annotation)
     restrictions = [
-        _shutdown(region, start, found, source=source)
-        for (region, start), found in sorted(shutdowns.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+        _restriction(service, region, start, found, source=source)
+        for (service, region, start), found in sorted(
+            shutdowns.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])
+        )
     ]
     return list(dict.fromkeys(events)), restrictions
 
 
-def _shutdown(
-    region: str, start: PartialDate, annotations: Sequence[Annotation], *, source: str
+def _restriction(
+    service: str,
+    region: str,
+    start: PartialDate,
+    annotations: Sequence[Annotation],
+    *,
+    source: str,
 ) -> Restriction:
     ongoing = any(a.end is None for a in annotations)
     end = None if ongoing else max(_day(a.end) for a in annotations if a.end is not None)
@@ -356,9 +401,9 @@ def _shutdown(
         for a in annotations
     )
     return Restriction(
-        service=INTERNET,
+        service=service,
         region=region,
-        kind="shutdown",
+        kind="shutdown" if service == INTERNET else "block",
         status="active" if ongoing else "lifted",
         start=start,
         end=end,
