@@ -278,9 +278,21 @@ def test_card_warns_when_a_source_behind_it_is_failing():
         "IODA", NOW - timedelta(hours=1), "timed out after 10 s", NOW - timedelta(hours=3)
     )
     never = FailingSource("OONI", NOW, "HTTP 500", None)
-    assert render_source_lines(findings(failing=[stale, never]), "UTC", NOW) == [
+    assert render_source_lines(findings(failing=[stale]), "UTC", NOW) == [
         "⚠️ IODA data stale: last success 3 h ago (timed out after 10 s)",
+    ]
+    assert render_source_lines(findings(failing=[never]), "UTC", NOW) == [
         "⚠️ OONI has not answered yet (HTTP 500)",
+    ]
+
+
+def test_several_failing_sources_fold_into_one_line_from_the_first_failure():
+    failing = [
+        FailingSource(source, NOW - timedelta(hours=hours), "HTTP 500", None)
+        for source, hours in (("IODA", 2), ("OONI", 1), ("Radar", 1), ("feed", 0))
+    ]
+    assert render_source_lines(findings(failing=failing), "UTC", NOW) == [
+        "⚠️ 4 sources failing since 10:00 UTC: IODA, OONI, Radar, feed"
     ]
 
 

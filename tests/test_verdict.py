@@ -4,7 +4,7 @@ and its words out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,9 +14,11 @@ from bot.core.detection import Incident, Level
 from bot.core.findings import Blocking, Connectivity, FailingSource, SourceFindings
 from bot.core.summaries import PairSummary, RegionFigures
 from bot.core.verdict import Answer, Conflict, verdict_for
+from bot.render.card import FOOTER_ROOM, TELEGRAM_LIMIT, fits, render_card, restriction_head
+from bot.render.i18n import _, use_language
 from bot.render.telegram_html import html_to_text
 from bot.render.verdict import render_verdict
-from storage.records import Event, Observation, PartialDate, Restriction
+from storage.records import Event, Observation, PartialDate, Restriction, TimelineStep
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 CATALOG = default_catalog()
@@ -297,3 +299,69 @@ def test_the_verdict_for_each_situation(situation: Situation, expected: Expected
 def test_every_answer_is_in_the_table() -> None:
     answers = {expected.answer for _situation, expected in SCENARIOS.values()}
     assert answers == set(Answer)
+
+
+# ------------------------------------------------------------------ the card, full to the brim
+
+
+def test_a_card_with_every_optional_part_full_keeps_verdict_numbers_and_ban_line() -> None:
+    """All sources failing with long errors, forty long claims, a long legal record, other
+    countries, problems people reported, in Urdu: the card still opens with the verdict, keeps
+    its numbers and its ban line, folds the failing sources into one line, and fits."""
+    long = "ابلاغ " * 150  # a paragraph, in the script the card is read in
+    failing = tuple(
+        FailingSource(source, NOW - timedelta(hours=2), "timed out after 10 s; " + long, None)
+        for source in ("IODA", "OONI", "Cloudflare Radar", "Indus Daily feed")
+    )
+    block = Restriction(
+        service="x",
+        region="PK",
+        kind="block",
+        status="active",
+        start=PartialDate(2024, 2),
+        end=None,
+        authority="PTA " + long,
+        grounds="National security " + long,
+        timeline=tuple(
+            TimelineStep(PartialDate(2024, 1 + n % 12), f"Hearing {n}: {long}", "Dawn")
+            for n in range(60)
+        ),
+        sources=("Dawn", "Sindh High Court"),
+        note=long,
+    )
+    claims = tuple(
+        Event("x", "PK", NOW - timedelta(minutes=n), "claim", f"{n}: {long}", f"Minister {n}")
+        for n in range(40)
+    )
+    counts = tuple(reading(100 + n, timedelta(minutes=5 * n)) for n in range(40))
+    situation = Situation(
+        latest=counts[0],
+        incident=incident("outage", 900),
+        elsewhere=(elsewhere("US", 40_000), elsewhere("GB", 10_800)),
+        events=(*claims, statement("Official: major outage. " + long, "X status page")),
+        restrictions=(block, restriction("x", "lifted"), restriction("internet", "lifted")),
+        connectivity=connectivity(5),
+        blocking=blocking(87),
+        failing=failing,
+    )
+    summary = replace(
+        situation.summary(),
+        counts=counts,
+        problems=(("app", 500, 0.6), ("website", 250, 0.3), ("login", 80, 0.1)),
+    )
+    with use_language("ur"):
+        card = render_card(summary, now=NOW)
+        verdict = render_verdict(verdict_for(summary, NOW), X, PK, NOW)
+        latest_words = _("Latest: {count}, {time} — {source}").split("{")[0]
+        peak_words = _("Peak: {count}, {time} — {source}").split("{")[0]
+        ban = restriction_head(block, summary, NOW)
+    assert fits(card, TELEGRAM_LIMIT - FOOTER_ROOM)
+    lines = card.splitlines()
+    assert lines[1 : 1 + len(verdict)] == verdict  # the verdict first, whole
+    assert any(line.startswith(latest_words) for line in lines)
+    assert any(line.startswith(peak_words) for line in lines)
+    assert any(line.startswith(ban) for line in lines)
+    [folded] = [line for line in lines if line.startswith("⚠️")]
+    for source in ("IODA", "OONI", "Cloudflare Radar", "Indus Daily feed"):
+        assert source in folded
+    assert long.strip() not in card  # a source's paragraph never crowds the card out

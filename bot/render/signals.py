@@ -7,11 +7,13 @@ A pure function of the findings (bot.sources.evidence reads them), the region's 
     # 🌐 Internet in Pakistan looks normal (IODA, BGP, 10 min ago)
     # 🔒 OONI: twitter.com anomalous in 87% of 1,234 measurements, last 7 days
     # ⚠️ Discord status page data stale: last success 3 h ago (HTTP 500)
+    # (or, with more than one failing) ⚠️ 4 sources failing since 10:00 UTC: IODA, OONI, …
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.core.findings import (
@@ -103,5 +105,30 @@ def render_source_lines(findings: SourceFindings, region_tz: str, now: datetime)
         lines.append(connectivity_text(findings.connectivity, region, region_tz, now))
     if findings.blocking is not None:
         lines.append(blocking_text(findings.blocking))
-    lines += [failing_text(f, now) for f in findings.failing]
+    lines += failing_lines(findings.failing, region_tz, now)
     return lines
+
+
+def failing_lines(failing: Sequence[FailingSource], zone_name: str, now: datetime) -> list[str]:
+    """One source failing is told in full; more fold into one line, so that when the host
+    loses its network the card still has room for its verdict, numbers and ban line (the
+    Sources view tells each in full)."""
+    if len(failing) <= 1:
+        return [failing_text(f, now) for f in failing]
+    names = ", ".join(_named(f.source) for f in failing)
+    since = min((f.since for f in failing if f.since is not None), default=None)
+    if since is None:
+        return [
+            "⚠️ "
+            + ngettext(
+                "{n} source failing: {names}", "{n} sources failing: {names}", len(failing)
+            ).format(n=number(len(failing)), names=names)
+        ]
+    return [
+        "⚠️ "
+        + ngettext(
+            "{n} source failing since {time}: {names}",
+            "{n} sources failing since {time}: {names}",
+            len(failing),
+        ).format(n=number(len(failing)), time=_when(since, zone_name, now), names=names)
+    ]
