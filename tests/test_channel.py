@@ -96,7 +96,7 @@ async def test_the_channel_gets_a_post_when_an_incident_opens(harness):
     assert await drain(harness) == 1
     [post] = in_channel(harness)
     lines = post.plain.splitlines()
-    assert lines[0] == "🔴 🇵🇰 X in Pakistan: outage"
+    assert lines[:2] == ["🔴 X is down in Pakistan only", "🔴 🇵🇰 X in Pakistan: outage"]
     assert "Latest: 90 reports at 16:00 PKT (11:00 UTC), typical not known — Test monitor" in lines
     assert "Since Sun 22 Nov 2026, 16:00 PKT (11:00 UTC)" in lines
     assert "⛔ X is blocked in Pakistan." in lines
@@ -179,7 +179,7 @@ async def test_incidents_below_the_channel_level_get_no_post_until_they_reach_it
     assert await refresh(harness) == 1
     await drain(harness)
     [post] = in_channel(harness)
-    assert post.plain.startswith("🔴 🇵🇰 X in Pakistan: outage")
+    assert post.plain.splitlines()[1] == "🔴 🇵🇰 X in Pakistan: outage"
     assert "Since Sun 22 Nov 2026, 16:00 PKT (11:00 UTC)" in post.plain
 
 
@@ -192,7 +192,10 @@ async def test_a_post_that_eases_says_how_bad_it_was(harness):
     harness.clock.advance(minutes=1)
     await drain(harness)
     [edit] = in_channel(harness, "editMessageText")
-    assert edit.plain.startswith("🟠 🇵🇰 X in Pakistan: elevated reports (down from outage)")
+    assert edit.plain.splitlines()[:2] == [
+        "🔴 X is down in Pakistan only",  # the incident was an outage: the verdict stands
+        "🟠 🇵🇰 X in Pakistan: elevated reports (down from outage)",
+    ]
     assert "Peak: 90 reports at 16:00 PKT (11:00 UTC)" in edit.plain
 
 
@@ -202,7 +205,10 @@ async def test_the_channel_level_can_be_lowered_to_elevated(make_harness):
         await refresh(harness)
         await drain(harness)
         [post] = in_channel(harness)
-        assert post.plain.startswith("🟠 🇵🇰 X in Pakistan: elevated reports")
+        assert post.plain.splitlines()[:2] == [
+            "🟠 Reports of X problems in Pakistan are up, not confirmed",
+            "🟠 🇵🇰 X in Pakistan: elevated reports",
+        ]
 
 
 async def test_without_a_channel_nothing_is_posted(make_harness):

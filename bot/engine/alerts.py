@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.summaries import PairSummary
+from bot.core.verdict import verdict_for
 from bot.engine.refresh import RefreshBatch, Transition
 from bot.render import i18n
 from bot.render.card import (
@@ -25,6 +26,7 @@ from bot.render.card import (
 )
 from bot.render.i18n import N_, _, number
 from bot.render.timefmt import clock_pair, duration_text
+from bot.render.verdict import verdict_lead
 from bot.subscriptions.requests import is_quiet
 from storage.database import Connection
 from storage.languages import chosen_languages
@@ -40,12 +42,20 @@ HEADLINES = {
 
 
 def alert_text(transition: Transition, summary: PairSummary, now: datetime) -> str:
-    """What a subscriber reads: the pair, the level, count against typical, local time + UTC."""
+    """What a subscriber reads: the verdict, the pair, the level, count against typical, local
+    time + UTC."""
     incident = transition.incident
     tz = summary.region.timezone
     service, region = named(summary.service.name), region_label(summary.region)
     pair = _("{service} in {region}").format(service=service, region=region)
-    lines = [
+    # The verdict heads an alert about a live incident, as it heads the card; an incident over
+    # is said by the transition itself.
+    lines = (
+        []
+        if transition.kind == "resolved"
+        else verdict_lead(verdict_for(summary, now), summary.service, summary.region)
+    )
+    lines += [
         _(HEADLINES[transition.kind]).format(
             badge=LEVEL_BADGE.get(incident.level, "🟠"),
             where=f"{flag(summary.region)} {pair}",

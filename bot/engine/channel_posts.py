@@ -25,12 +25,14 @@ from bot.config.settings import Settings
 from bot.core.catalog import Catalog
 from bot.core.detection import LEVEL_RANK
 from bot.core.summaries import PairSummary
+from bot.core.verdict import verdict_for
 from bot.engine.refresh import RefreshBatch
 from bot.render import i18n
 from bot.render.card import LEVEL_BADGE, LEVEL_WORDS, esc, fits, flag, reports_text
 from bot.render.incidents import incident_line
 from bot.render.telegram_limits import deep_link as telegram_deep_link
 from bot.render.timefmt import clock_pair, day_text, duration_text, local
+from bot.render.verdict import verdict_lead
 from storage.channel import (
     edit_dedup_prefix,
     is_queued,
@@ -116,7 +118,8 @@ def _tail(summary: PairSummary, bot_username: str | None = None) -> list[str]:
 
 
 def live_post_text(summary: PairSummary, bot_username: str | None = None) -> str:
-    """The card while the incident lasts: level, latest against typical, peak, since when."""
+    """The card while the incident lasts: the verdict, level, latest against typical, peak,
+    since when."""
     incident = summary.incident
     assert incident is not None, "a live post needs an incident"
     tz = summary.region.timezone
@@ -124,7 +127,9 @@ def live_post_text(summary: PairSummary, bot_username: str | None = None) -> str
     headline = f"{LEVEL_BADGE[level]} <b>{_where(summary)}: {LEVEL_WORDS[level]}</b>"
     if incident.level != level:
         headline += f" (down from {LEVEL_WORDS[incident.level]})"
-    lines = [headline]
+    # The verdict heads the post as it heads the card; the summary was made at refresh time.
+    verdict = verdict_for(summary, summary.made_at)
+    lines = [*verdict_lead(verdict, summary.service, summary.region), headline]
     latest = summary.latest
     if latest is not None:
         typical = (

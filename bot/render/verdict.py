@@ -185,7 +185,15 @@ def _evidence(verdict: Verdict, region: Region, now: datetime) -> str:
 def verdict_headline(verdict: Verdict, service: Service, region: Region) -> str:
     """The answer alone, for an alert or a channel post that carries its own numbers."""
     names = {"service": _named(service.name), "region": _region(region)}
-    return f"{BADGE[verdict.answer]} " + _(HEADLINES[verdict.answer]).format(**names)
+    return f"{BADGE[verdict.answer]} <b>" + _(HEADLINES[verdict.answer]).format(**names) + "</b>"
+
+
+def verdict_lead(verdict: Verdict, service: Service, region: Region) -> list[str]:
+    """What heads an alert or a channel post: the answer, and any disagreement said as such."""
+    return [
+        verdict_headline(verdict, service, region),
+        *(conflict_text(c, service) for c in verdict.conflicts),
+    ]
 
 
 def verdict_width(lines: list[str]) -> int:
