@@ -14,11 +14,11 @@ from storage.timecodec import from_epoch, to_epoch
 async def save_prepared(connection: Connection, rows: Sequence[PreparedSummary]) -> None:
     await connection.executemany(
         "INSERT INTO summaries (service, region, made_at, level, rank, card, service_line,"
-        " region_line, has_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " region_line, has_data, card_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (service, region) DO UPDATE SET made_at = excluded.made_at,"
         " level = excluded.level, rank = excluded.rank, card = excluded.card,"
         " service_line = excluded.service_line, region_line = excluded.region_line,"
-        " has_data = excluded.has_data",
+        " has_data = excluded.has_data, card_format = excluded.card_format",
         [
             (
                 row.service,
@@ -30,6 +30,7 @@ async def save_prepared(connection: Connection, rows: Sequence[PreparedSummary])
                 row.service_line,
                 row.region_line,
                 int(row.has_data),
+                row.card_format,
             )
             for row in rows
         ],
@@ -51,7 +52,7 @@ async def load_prepared(
     card = db.dialect.utf8_bytes("card")
     while rows := await db.fetchall(
         f"SELECT service, region, made_at, level, rank, {card} AS card,"
-        " service_line, region_line, has_data FROM summaries"
+        " service_line, region_line, has_data, card_format FROM summaries"
         " WHERE (service > ? OR (service = ? AND region > ?)) AND made_at >= ?"
         " ORDER BY service, region LIMIT ?",
         (after[0], after[0], after[1], to_epoch(since) if since else 0, chunk),
@@ -67,6 +68,7 @@ async def load_prepared(
                 service_line=row["service_line"],
                 region_line=row["region_line"],
                 has_data=bool(row["has_data"]),
+                card_format=int(row["card_format"]),
             )
             for row in rows
         )

@@ -181,6 +181,9 @@ class PreparedSummary:
     service_line: str
     region_line: str
     has_data: bool
+    # The card's layout (bot.render.card.CARD_FORMAT when it was rendered): one stored by an
+    # older version is re-prepared, not served.
+    card_format: int = 1
 
     @property
     def card(self) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.engine.refresh import transitions_between
 from bot.imports.dataset import parse_dataset
+from bot.render.card import CARD_FORMAT
 from bot.runtime.jobs import REFRESH_JOB
 from storage.imports import import_dataset
 from storage.incidents import recent_incidents
@@ -194,6 +195,31 @@ async def test_a_restart_starts_with_the_stored_summaries(make_harness):
         assert ("x", "PK") in harness.services.summaries.prepared
         harness.clock.advance(seconds=5)
         assert "Updated 5 s ago" in (await harness.send("/status x pk")).plain
+
+
+async def test_a_card_stored_in_an_older_layout_is_never_served_and_is_prepared_again(
+    make_harness,
+):
+    async for harness in make_harness():
+        await run_refresh_job(harness)
+        # What a version before the short card left behind.
+        async with harness.services.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE summaries SET card = ?, card_format = 1", ("THE OLD LONG CARD",)
+            )
+    async for harness in make_harness():
+        summaries = harness.services.summaries
+        assert ("x", "PK") in summaries.prepared  # its overview lines still serve
+        first = (await harness.send("/status x pk")).plain
+        assert "THE OLD LONG CARD" not in first
+        assert "As of" in first and "X in Pakistan" in first  # made on demand, in the new layout
+        assert "Pakistan" in (await harness.send("/status x")).plain
+        await run_refresh_job(harness)
+        assert not summaries.outdated
+        harness.clock.advance(seconds=5)
+        assert "Updated 5 s ago" in (await harness.send("/status x pk")).plain
+        formats = await harness.services.db.fetchall("SELECT DISTINCT card_format FROM summaries")
+        assert [tuple(row) for row in formats] == [(CARD_FORMAT,)]
 
 
 async def test_asking_about_the_past_computes_instead_of_using_todays_card(make_harness):

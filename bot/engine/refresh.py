@@ -21,7 +21,7 @@ from bot.core.catalog import Catalog, Region, Service
 from bot.core.detection import LEVEL_RANK, Incident, Thresholds, incidents_in
 from bot.core.summaries import PairSummary, focus_window, summarize
 from bot.render import i18n
-from bot.render.card import overview_lines, prepare_summary, render_card
+from bot.render.card import CARD_FORMAT, overview_lines, prepare_summary, render_card
 from bot.sources.evidence import source_lines_for
 from storage.crowd import CROWD_SOURCE as CROWD
 from storage.crowd import problem_shares
@@ -126,6 +126,8 @@ class Summaries:
         self.prepared: dict[Pair, PreparedSummary] = {}
         self.index = _Index()
         self.live: set[Pair] = set()
+        # Pairs whose stored card is in an older layout: computed on demand, re-prepared first.
+        self.outdated: set[Pair] = set()
         self.health = RefreshHealth()
         self.listeners: list[Listener] = []
         # One refresh at a time: two would read the same previous incident and both queue its
@@ -158,7 +160,8 @@ class Summaries:
     async def card(self, service: Service, region: Region, now: datetime) -> Card:
         prepared = self.prepared.get((service.key, region.code))
         english = i18n.current() == i18n.DEFAULT  # prepared cards are rendered in English
-        if prepared is not None and prepared.made_at <= now and english:
+        current = (service.key, region.code) not in self.outdated
+        if prepared is not None and prepared.made_at <= now and english and current:
             return Card(prepared.card, prepared.made_at, prepared=True)
         # Not prepared yet (first minutes after start) or asked about the past (`--at`).
         summary, _ = await self.compute(service, region, now)
@@ -352,6 +355,7 @@ class Summaries:
             if service in ("internet", "*"):  # a shutdown or a country's reading: every card
                 pairs |= {(key, region) for key in self.index.by_region.get(region, ())}
         pairs |= self.live
+        pairs |= self.outdated  # cards stored by an older version of the bot
         old = [pair for pair, row in self.prepared.items() if now - row.made_at > SWEEP_AFTER]
         pairs |= set(sorted(old, key=lambda pair: self.prepared[pair].made_at)[:SWEEP_PER_RUN])
         return pairs
@@ -359,6 +363,11 @@ class Summaries:
     def _keep(self, row: PreparedSummary) -> None:
         pair = (row.service, row.region)
         self.prepared[pair] = row
+        # An older layout's card still gives the overviews their lines, but is never served.
+        if row.card_format != CARD_FORMAT:
+            self.outdated.add(pair)
+        else:
+            self.outdated.discard(pair)
         self.index.add(*pair)
         if row.level != "normal":
             self.live.add(pair)

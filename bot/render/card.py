@@ -100,6 +100,10 @@ def cite(source: str) -> str:
 # ---------------------------------------------------------------- the card for one pair
 
 
+# The card's layout, stored with each prepared card: bump it when the card changes shape, and
+# cards prepared by an older version are re-prepared at start instead of served (format 1 was
+# the long card before the verdict and the views).
+CARD_FORMAT = 2
 # Room kept free under Telegram's limit for the freshness line added when the card is sent.
 FOOTER_ROOM = 240
 # The short card shows this many of the latest timeline entries; the button shows them all.
@@ -419,6 +423,7 @@ def prepare_summary(summary: PairSummary, *, now: datetime) -> PreparedSummary:
         + _overview_line(summary, region_label(summary.region)),
         region_line=_overview_line(summary, named(summary.service.name)),
         has_data=has_data,
+        card_format=CARD_FORMAT,
     )
 
 
