@@ -12,7 +12,7 @@ from matplotlib.image import imread
 
 from bot.core.detection import Thresholds
 from bot.imports.dataset import parse_dataset
-from bot.render.chart import HEIGHT, WIDTH, render_chart
+from bot.render.chart import HEIGHT, WIDTH, chart_figure, render_chart
 from storage.imports import import_dataset
 
 
@@ -294,3 +294,20 @@ async def test_inline_query_with_a_typo_offers_did_you_mean(bot_harness):
     await bot_harness.driver.process(inline_update("twiter pakistan", 900002))
     titles = [r["title"] for r in inline_results(bot_harness)]
     assert titles[0] == "Did you mean X?"
+
+
+async def test_chart_events_are_numbered_and_the_legend_says_what_happened(bot_harness):
+    catalog, summaries = bot_harness.services.catalog, bot_harness.services.summaries
+    now = datetime(2025, 3, 10, 18, 30, tzinfo=UTC)
+    summary, _ = await summaries.compute(catalog.service("x"), catalog.region("PK"), now)
+    figure = chart_figure(summary, now=now, rules=Thresholds())
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    events = [entry for entry in legend if entry[:1].isdigit()]
+    assert events, legend
+    for number, entry in enumerate(events, start=1):
+        assert entry.startswith(f"{number}. ")
+    [netblocks] = [entry for entry in events if "NetBlocks" in entry]
+    assert "statement: X was seeing international outages" in netblocks, netblocks
+    assert all(len(entry) <= 90 for entry in legend), legend  # one legend line each
+    numbers = [text.get_text() for text in figure.axes[0].texts]
+    assert numbers[: len(events)] == [str(n) for n in range(1, len(events) + 1)]

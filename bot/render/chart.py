@@ -17,11 +17,15 @@ from matplotlib.figure import Figure
 
 from bot.core.detection import Thresholds
 from bot.core.summaries import PairSummary
-from bot.render.i18n import DEFAULT, use_language
+from bot.render.card import EVENT_TAGS
+from bot.render.i18n import DEFAULT, _, use_language
 from bot.render.timefmt import local, offset_label, partial_date_text, zone, zone_label
 
 WIDTH, HEIGHT, DPI = 1000, 500, 100
 GAP = timedelta(hours=1)
+# An event's legend entry: what happened and who said it, each cut to fit one legend line.
+EVENT_CHARS, SOURCE_CHARS = 44, 22
+LEGEND_EVENTS = 6
 LEVEL_COLOURS = {"normal": "#2e7d32", "elevated": "#ef6c00", "outage": "#c62828"}
 
 
@@ -35,6 +39,26 @@ def chart_window(summary: PairSummary, now: datetime) -> tuple[datetime, datetim
     return last - timedelta(hours=24), last + timedelta(minutes=30)
 
 
+def event_labels(
+    summary: PairSummary, start: datetime, end: datetime
+) -> list[tuple[datetime, str]]:
+    """Each timed event in the window with its legend entry, saying what happened and who said
+    it: `1. 15:02 statement: X was seeing international outages… (NetBlocks)`. The line on the
+    chart carries only the number, so nothing is cut off where the lines crowd together."""
+    tz_name = summary.region.timezone
+    found = [e for e in summary.events if e.precision == "minute" and start <= e.at <= end]
+    labels = []
+    for number, event in enumerate(sorted(found, key=lambda e: e.at), start=1):
+        what = event.text if len(event.text) <= EVENT_CHARS else event.text[: EVENT_CHARS - 1]
+        what = what.rstrip() + ("…" if len(event.text) > EVENT_CHARS else "")
+        source = event.source.split(",")[0]
+        source = source if len(source) <= SOURCE_CHARS else source[: SOURCE_CHARS - 1] + "…"
+        at = local(event.at, tz_name).strftime("%H:%M")
+        kind = _(EVENT_TAGS.get(event.kind, event.kind))
+        labels.append((event.at, f"{number}. {at} {kind}: {what} ({source})"))
+    return labels
+
+
 def render_chart(summary: PairSummary, *, now: datetime, rules: Thresholds | None = None) -> bytes:
     """Reports vs typical for the pair, events and a restriction's start marked; PNG bytes.
 
@@ -42,11 +66,19 @@ def render_chart(summary: PairSummary, *, now: datetime, rules: Thresholds | Non
     Urdu labels would come out as disconnected letters in the wrong order; and the chart cache is
     keyed by the data, not the language. The caption around it is translated.
     """
+    figure = chart_figure(summary, now=now, rules=rules)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(summary: PairSummary, *, now: datetime, rules: Thresholds | None = None) -> Figure:
+    """The chart before it becomes pixels, so what it says (its legend) can be read back."""
     with use_language(DEFAULT):
         return _draw(summary, now=now, rules=rules or Thresholds())
 
 
-def _draw(summary: PairSummary, *, now: datetime, rules: Thresholds) -> bytes:
+def _draw(summary: PairSummary, *, now: datetime, rules: Thresholds) -> Figure:
     tz_name = summary.region.timezone
     tz = zone(tz_name)
     start, end = chart_window(summary, now)
@@ -99,21 +131,22 @@ def _draw(summary: PairSummary, *, now: datetime, rules: Thresholds) -> bytes:
             label=f"outage from {rules.outage_floor}",
         )
     top = max([r.count for r in rows] + [rules.outage_floor, *(v for _, v in typical)])
-    for index, event in enumerate(e for e in summary.events if e.precision == "minute"):
-        if not start <= event.at <= end:
-            continue
-        when = local(event.at, tz_name)
-        axes.axvline(when, color="#5e35b1", alpha=0.5)
-        label = event.source.split(",")[0]
-        label = label if len(label) <= 24 else label[:23] + "…"
+    labelled = event_labels(summary, start, end)
+    for index, (at, label) in enumerate(labelled):
+        when = local(at, tz_name)
+        # The legend says what each numbered line was; past a few, the timeline has the rest.
+        legend = label if index < LEGEND_EVENTS else "_"
+        axes.axvline(when, color="#5e35b1", alpha=0.5, label=legend)
         axes.annotate(
-            label,
+            str(index + 1),
             (when, top * (0.95 - 0.08 * (index % 4))),
             fontsize=8,
-            rotation=0,
             color="#5e35b1",
             ha="left",
         )
+    if len(labelled) > LEGEND_EVENTS:
+        more = len(labelled) - LEGEND_EVENTS
+        axes.plot([], [], " ", label=f"+{more} more events: /timeline")
     for restriction in summary.restrictions:
         begun = restriction.start.start_instant()
         if start <= begun <= end:
@@ -135,9 +168,7 @@ def _draw(summary: PairSummary, *, now: datetime, rules: Thresholds) -> bytes:
     axes.grid(alpha=0.3)
     axes.legend(loc="best", fontsize=8, framealpha=0.9)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
 
 
 class ChartCache:
