@@ -102,6 +102,43 @@ def test_ask_at_a_past_instant_shows_the_outage_live(tmp_path):
 
 
 @pytest.mark.process
+def test_ask_full_prints_the_card_then_every_view_behind_its_buttons(tmp_path):
+    result = outagebot(
+        "ask",
+        "--full",
+        "--at",
+        "2025-03-10T18:30:00Z",
+        "/status X Pakistan",
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    card, *views = result.stdout.split("─" * 40)
+    assert card.startswith("🇵🇰 X in Pakistan\n🔴 X is down worldwide")
+    assert [view.strip().splitlines()[0] for view in views] == [
+        "🇵🇰 X in Pakistan — timeline",
+        "🇵🇰 X in Pakistan — what was said",
+        "🇵🇰 X in Pakistan — ban record",
+        "🇵🇰 X in Pakistan — sources",
+    ]
+    assert "Sindh High Court" in views[2]  # the legal record the short card leaves out
+    assert "Musk blamed a" in views[1]
+
+
+@pytest.mark.process
+def test_the_console_lists_a_cards_buttons_and_a_number_presses_one(tmp_path):
+    result = outagebot(
+        "console", env=clean_env(tmp_path), cwd=tmp_path, stdin="/status x pk\n3\n9\n1\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[1] 🕒 Timeline  [2] 💬 What was said  [3] 📜 Ban record" in result.stdout
+    assert "bot> 🇵🇰 X in Pakistan — ban record" in result.stdout
+    assert "[1] « Back to the card" in result.stdout
+    assert "(no button 9: [1] « Back to the card)" in result.stdout
+    assert result.stdout.count("bot> 🇵🇰 X in Pakistan\n") == 2  # back on the card
+
+
+@pytest.mark.process
 def test_ask_rejects_a_time_without_offset(tmp_path):
     result = outagebot("ask", "/help", "--at", "yesterday", env=clean_env(tmp_path), cwd=tmp_path)
     assert result.returncode == 2

@@ -172,9 +172,9 @@ async def test_bad_dates_and_missing_names_get_usage_replies(bot_harness):
         "neither a number of hours nor a date"
         in (await bot_harness.send("/timeline x pk 3days")).plain
     )
-    assert (
-        "/timeline X Pakistan — the last 24 hours" in (await bot_harness.send("/timeline x")).plain
-    )
+    usage = (await bot_harness.send("/timeline x")).plain
+    assert "/timeline X Pakistan — the last 24 hours" in usage
+    assert "/timeline x pk 2025-03-10..2025-03-11 — those days, first to last" in usage
 
 
 async def test_an_unknown_country_gets_did_you_mean(bot_harness):

@@ -83,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help='print the reply to one message, e.g. "/status X PK"')
     ask.add_argument("message", help="what you would type in Telegram")
     ask.add_argument("--at", type=_instant, help="answer as of this instant (ISO 8601)")
+    ask.add_argument(
+        "--full",
+        action="store_true",
+        help="also print every view behind a card's buttons (timeline, what was said, ban "
+        "record, sources)",
+    )
     imports = commands.add_parser("import", help="import a JSON or .csv dataset file; idempotent")
     imports.add_argument("file", type=Path)
     replays = commands.add_parser(
@@ -168,7 +174,7 @@ def _command(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     from bot.cli.console import ask, console
 
     if args.command == "ask":
-        return asyncio.run(ask(settings, args.message, clock))
+        return asyncio.run(ask(settings, args.message, clock, full=args.full))
     return asyncio.run(console(settings, clock))
 
 

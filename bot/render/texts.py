@@ -23,7 +23,8 @@ TIMELINE_USAGE = N_(
     "Tell me the pair and, if you like, the window, for example:\n"
     "/timeline X Pakistan — the last 24 hours\n"
     "/timeline x pk 48 — the last 48 hours (1 to 720)\n"
-    "/timeline x pk 2025-03-10 — that whole day, on the country's clock"
+    "/timeline x pk 2025-03-10 — that whole day, on the country's clock\n"
+    "/timeline x pk 2025-03-10..2025-03-11 — those days, first to last"
 )
 
 # English descriptions for the default menu; bot/app/application.py sets a translated menu
