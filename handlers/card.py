@@ -41,7 +41,10 @@ from bot.runtime.context import BotContext
 from bot.runtime.state import BotState
 from bot.subscriptions.texts import ADMINS_ONLY_SHORT
 from bot.subscriptions.toggle import subscribe_topic, unsubscribe_topic
-from handlers.common import chat_title, is_admin, query_of
+from handlers.common import buttons_of, chat_title, is_admin, query_of
+
+# The callback data this module's buttons carry, for its CallbackQueryHandler.
+BUTTONS = buttons_of(CARD_PREFIX)
 
 STALE = N_("This button no longer works: send /status again.")
 NEEDS_A_CHAT = N_("Open a chat with me and send {command}: I can only do that there.")

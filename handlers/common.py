@@ -3,6 +3,8 @@ update's message, chat or button, and who may change a chat's alerts."""
 
 from __future__ import annotations
 
+import re
+
 from telegram import CallbackQuery, Chat, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
@@ -68,3 +70,8 @@ async def is_admin(update: Update, context: BotContext) -> bool:
 def chat_title(chat: Chat) -> str | None:
     """A group's title; nothing for a private chat, whose "title" would be a person's name."""
     return None if chat.type == ChatType.PRIVATE else chat.title
+
+
+def buttons_of(prefix: str) -> str:
+    """The CallbackQueryHandler pattern for one handler's buttons: `<prefix>|…`."""
+    return rf"^{re.escape(prefix)}\|"

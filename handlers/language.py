@@ -8,7 +8,11 @@ from bot.engine import choose_language, chosen_language
 from bot.render import i18n
 from bot.render.i18n import _
 from bot.runtime.context import BotContext
-from handlers.common import argument_text, message_of, query_of
+from handlers.common import argument_text, buttons_of, message_of, query_of
+
+# Callback data of the /language buttons: `lang|<code>`.
+LANGUAGE_PREFIX = "lang"
+BUTTONS = buttons_of(LANGUAGE_PREFIX)
 
 
 async def set_reply_language(update: Update, context: BotContext) -> None:
@@ -29,7 +33,7 @@ def _keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label, callback_data=f"lang|{code}")
+                InlineKeyboardButton(label, callback_data=f"{LANGUAGE_PREFIX}|{code}")
                 for code, label in i18n.LANGUAGES.items()
             ]
         ]

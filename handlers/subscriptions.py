@@ -35,6 +35,7 @@ from bot.subscriptions.texts import (
     ADMINS_ONLY_SHORT,
     ALREADY_GONE,
     STALE_BUTTON,
+    UNSUBSCRIBE_PREFIX,
     all_subscriptions_name,
     nothing_to_unsubscribe,
     render_not_subscribed,
@@ -49,7 +50,18 @@ from bot.subscriptions.texts import (
     subscription_name,
     topic_name,
 )
-from handlers.common import argument_text, chat_of, chat_title, is_admin, message_of, query_of
+from handlers.common import (
+    argument_text,
+    buttons_of,
+    chat_of,
+    chat_title,
+    is_admin,
+    message_of,
+    query_of,
+)
+
+# The callback data this module's buttons carry, for its CallbackQueryHandler.
+UNSUBSCRIBE_BUTTONS = buttons_of(UNSUBSCRIBE_PREFIX)
 
 
 async def subscribe(update: Update, context: BotContext) -> None:

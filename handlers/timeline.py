@@ -7,6 +7,7 @@ from telegram.error import BadRequest
 
 from bot.engine.history import read_history
 from bot.render.timeline import (
+    BUTTON_PREFIX,
     StaleButton,
     page_of,
     parse_button,
@@ -15,7 +16,10 @@ from bot.render.timeline import (
 )
 from bot.runtime.cards import page_keyboard
 from bot.runtime.context import BotContext
-from handlers.common import argument_text, message_of, query_of
+from handlers.common import argument_text, buttons_of, message_of, query_of
+
+# The callback data this module's buttons carry, for its CallbackQueryHandler.
+BUTTONS = buttons_of(BUTTON_PREFIX)
 
 
 async def timeline(update: Update, context: BotContext) -> None:
