@@ -162,6 +162,8 @@ class IncidentRecord:
     peak_at: datetime
     level: str
     levels: tuple[tuple[datetime, str], ...] = ()
+    # The stored identity: alerts are deduplicated by it, so it never changes once alerted.
+    id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

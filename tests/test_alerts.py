@@ -145,12 +145,13 @@ async def test_escalation_and_resolution_are_alerted_and_levels_respected(bot_ha
     everything, outages_only = 5001, 5002
     await follow(bot_harness, everything, "x", "PK")
     await follow(bot_harness, outages_only, "x", "PK", level="outage")
-    start = NOW - timedelta(minutes=45)
-    await reports(bot_harness, [30], start=start)
+    # Two elevated readings running make the bot sure; four quiet ones end it.
+    start = NOW - timedelta(minutes=105)
+    await reports(bot_harness, [30, 30], start=start)
     await refresh(bot_harness)
-    await reports(bot_harness, [200], start=start + timedelta(minutes=15))
+    await reports(bot_harness, [200], start=start + timedelta(minutes=30))
     await refresh(bot_harness)
-    await reports(bot_harness, [3], start=start + timedelta(minutes=30))
+    await reports(bot_harness, [3, 3, 3, 3], start=start + timedelta(minutes=45))
     await refresh(bot_harness)
     await delivery.drain()
     # The verdict heads an alert about a live incident, the transition follows it.
@@ -272,7 +273,8 @@ async def test_network_errors_retry_with_backoff_then_give_up(bot_harness, deliv
     for _ in range(delivery.max_attempts):
         bot_harness.clock.advance(minutes=10)
         await delivery.drain()
-    [failed] = await rows_by_key(bot_harness.services.db, "alert:opened:youtube")
+    opened = await rows_by_key(bot_harness.services.db, "alert:opened:")
+    [failed] = [row for row in opened if row.chat_id == 7005]
     assert failed.status == "failed" and failed.attempts == delivery.max_attempts
 
 

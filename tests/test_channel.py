@@ -153,7 +153,8 @@ async def test_resolution_edits_the_post_to_resolved_with_duration_and_peak(harn
     await refresh(harness)
     await drain(harness)
     [post] = in_channel(harness)
-    await readings(harness, {"12:00": 3})
+    await readings(harness, {"12:00": 3, "12:15": 3, "12:30": 3, "12:45": 3})  # an hour quiet
+    harness.clock.advance(minutes=45)
     assert await refresh(harness) == 1
     harness.clock.advance(minutes=1)
     assert await drain(harness) == 1
@@ -201,7 +202,7 @@ async def test_a_post_that_eases_says_how_bad_it_was(harness):
 
 async def test_the_channel_level_can_be_lowered_to_elevated(make_harness):
     async for harness in with_channel(make_harness, channel_min_level="elevated"):
-        await readings(harness, {"11:00": 30})
+        await readings(harness, {"11:00": 30, "11:15": 30})  # two running: the bot is sure
         await refresh(harness)
         await drain(harness)
         [post] = in_channel(harness)
@@ -249,8 +250,10 @@ async def test_an_unknown_channel_username_turns_the_channel_off_with_a_warning(
 async def test_the_digest_at_its_local_time_lists_the_days_incidents(make_harness):
     zone = {"digest_time": "20:00", "digest_timezone": "Asia/Karachi"}
     async for harness in with_channel(make_harness, **zone):
-        await readings(harness, {"11:00": 90, "11:15": 400, "12:00": 3})
+        quiet = {"11:30": 3, "11:45": 3, "12:00": 3, "12:15": 3}
+        await readings(harness, {"11:00": 90, "11:15": 400, **quiet})
         await readings(harness, {"10:00": 120}, service="youtube", region="us")
+        harness.clock.advance(minutes=15)
         await refresh(harness)
         [job] = harness.application.job_queue.get_jobs_by_name(DIGEST_JOB)
         trigger = job.job.trigger
@@ -280,7 +283,7 @@ async def test_the_digest_at_its_local_time_lists_the_days_incidents(make_harnes
 
 
 async def test_a_day_without_incidents_gets_a_digest_saying_so(harness):
-    await readings(harness, {"11:00": 90, "11:15": 2})
+    await readings(harness, {"11:00": 90, "11:15": 2, "11:30": 2, "11:45": 2, "12:00": 2})
     await refresh(harness)
     harness.clock.advance(days=2)
     assert await queue_digest(harness.services, harness.clock.now(), channel_id=CHANNEL) == 1

@@ -10,13 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.engine.refresh import transitions_between
 from bot.imports.dataset import parse_dataset
 from bot.render.card import CARD_FORMAT
 from bot.runtime.jobs import REFRESH_JOB
 from storage.imports import import_dataset
 from storage.incidents import recent_incidents
-from storage.records import IncidentRecord
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -130,7 +128,7 @@ async def test_a_failing_refresh_keeps_the_last_card_marked_stale_then_recovers(
 
     await add(bot_harness, readings("x", "pk", NOW - timedelta(minutes=30), [80]))
     with monkeypatch.context() as patch:
-        patch.setattr(summaries, "compute", broken)
+        patch.setattr(summaries, "_summary", broken)
         bot_harness.clock.advance(minutes=1)
         await run_refresh_job(bot_harness)
     stale = (await bot_harness.send("/status x pk")).plain
@@ -149,7 +147,7 @@ async def test_incidents_are_stored_with_peak_and_resolution(bot_harness):
     summaries = bot_harness.services.summaries
     db = bot_harness.services.db
     start = NOW - timedelta(hours=2)
-    await add(bot_harness, readings("discord", "de", start, [5, 70, 240, 90, 5]))
+    await add(bot_harness, readings("discord", "de", start, [5, 70, 240, 90, 5, 5, 5, 5]))
     report = await summaries.refresh(NOW)
     [incident] = await recent_incidents(db, service="discord", region="DE", until=NOW)
     assert incident.peak_count == 240
@@ -160,32 +158,35 @@ async def test_incidents_are_stored_with_peak_and_resolution(bot_harness):
 
 async def test_refresh_reports_open_escalate_and_resolve(bot_harness):
     summaries = bot_harness.services.summaries
-    start = NOW - timedelta(minutes=30)
+    start = NOW - timedelta(minutes=105)
     await add(bot_harness, readings("discord", "de", start, [30]))
+    unsure = await summaries.refresh(NOW)
+    assert unsure.transitions == ()  # one elevated reading is not yet sure
+    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=15), [30]))
     opened = await summaries.refresh(NOW)
     assert [(t.kind, t.incident.level) for t in opened.transitions] == [("opened", "elevated")]
-    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=15), [300]))
+    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=30), [300]))
     worse = await summaries.refresh(NOW)
     assert [(t.kind, t.previous_level) for t in worse.transitions] == [("escalated", "elevated")]
-    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=30), [2]))
+    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=45), [2, 2, 2]))
+    assert (await summaries.refresh(NOW)).transitions == ()
+    await add(bot_harness, readings("discord", "de", start + timedelta(minutes=90), [2]))
     ended = await summaries.refresh(NOW)
     assert [t.kind for t in ended.transitions] == ["resolved"]
 
 
-def test_transitions_between_two_unrelated_incidents_resolve_the_old_and_open_the_new():
-    t0 = NOW
-    old = IncidentRecord("x", "PK", t0, t0, None, 60, t0, "outage")
-    new = IncidentRecord(
-        "x",
-        "PK",
-        t0 + timedelta(hours=9),
-        t0 + timedelta(hours=9),
-        None,
-        30,
-        t0 + timedelta(hours=9),
-        "elevated",
-    )
-    assert [t.kind for t in transitions_between(old, new)] == ["resolved", "opened"]
+async def test_a_new_surge_after_the_cooldown_is_a_new_incident_with_its_own_id(bot_harness):
+    summaries = bot_harness.services.summaries
+    start = NOW - timedelta(hours=14)
+    await add(bot_harness, readings("discord", "de", start, [60]))
+    first = await summaries.refresh(start + timedelta(minutes=1))
+    await add(bot_harness, readings("discord", "de", NOW - timedelta(minutes=15), [70]))
+    later = await summaries.refresh(NOW)
+    [opened] = first.transitions
+    assert [t.kind for t in later.transitions] == ["resolved", "opened"]
+    resolved, new = later.transitions
+    assert resolved.incident.id == opened.incident.id
+    assert new.incident.id != opened.incident.id
 
 
 async def test_a_restart_starts_with_the_stored_summaries(make_harness):

@@ -80,9 +80,25 @@ class Settings(BaseSettings):
     )
     reports_per_hour: int = Field(default=20, ge=1, description="Crowd reports per person/hour.")
     bucket_minutes: int = Field(default=15, ge=1, le=60, description="Report count bucket size.")
-    enter_after: int = Field(default=1, ge=1, description="Buckets above normal to open.")
-    leave_after: int = Field(default=1, ge=1, description="Buckets at normal to resolve.")
+    enter_after: int = Field(
+        default=2, ge=1, description="Elevated readings running that open an incident."
+    )
+    leave_after: int = Field(default=4, ge=1, description="Quiet readings that resolve one.")
     baseline_weeks: int = Field(default=6, ge=1, le=52, description="Weeks of history for typical.")
+    z_elevated: float = Field(default=6.0, gt=0, description="Robust z for elevated.")
+    z_outage: float = Field(default=15.0, gt=0, description="Robust z for outage.")
+    z_stay: float = Field(default=3.0, ge=0, description="Robust z that keeps an incident open.")
+    outage_ratio: float = Field(default=4.0, ge=1, description="An outage is this × typical.")
+    elevated_floor: int = Field(default=10, ge=0, description="Fewest reports that matter.")
+    outage_floor: int = Field(default=25, ge=0, description="Fewest reports for an outage.")
+    bare_elevated: int = Field(default=20, ge=1, description="Elevated with nothing typical.")
+    bare_outage: int = Field(default=50, ge=1, description="Outage with nothing typical.")
+    cooldown_hours: float = Field(
+        default=12.0, ge=0, description="A new surge this soon after one ends continues it."
+    )
+    quiet_after_hours: float = Field(
+        default=8.0, gt=0, description="Hours without readings that end an incident."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Logging level."
     )

@@ -1,59 +1,157 @@
-"""What is typical for a pair at a given hour of the week: pure, from the readings kept.
+"""What is typical for a pair, and how much it wanders: pure, incremental, from earlier readings.
 
-Downdetector's idea: a count means something only against what is usual for that hour. Here the
-usual is the median, across the last `weeks` weeks, of each week's mean reading in that hour of
-the week (UTC). A median shrugs off one earlier outage week; three weeks with readings are
-needed before an hour has a typical value, below that the floors in detection stand in. A
-baseline stated by the source itself (Downdetector publishes one) wins over ours.
+Counts are read on the Anscombe scale a(x) = 2·sqrt(x + 3/8), where Poisson noise has a spread
+of about 1 whatever the level: a small pair gets the Poisson spread for free, and a large,
+overdispersed one shows its extra noise as a larger spread there, which is measured from the
+pair's own residuals (1.4826 × MAD, never below 1). Medians everywhere, so one outage week or a
+burst does not move the baseline. The centre, from readings strictly before the one judged:
+
+1. hour of the week over the last `weeks` weeks, once `min_weeks` weeks have readings for it;
+2. otherwise (cold start) hour of the day over the last `cold_days` days, from `min_cold_days`;
+3. otherwise the median of the last `recent_buckets` clean buckets, from `min_recent` of them;
+4. otherwise nothing is typical and the floors in detection decide (press figures, new pairs).
+
+A baseline stated by the source itself (Downdetector publishes one) wins over ours.
+See docs/detection.md for why this and not a Poisson or negative-binomial tail.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+import math
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
+from typing import TYPE_CHECKING, Literal
 
 from storage.records import Observation
 
-MIN_WEEKS = 3
+if TYPE_CHECKING:
+    from bot.core.detection import Thresholds
 
-TypicalFor = Callable[[datetime], float | None]
-
-
-def hour_of_week(at: datetime) -> int:
-    return at.weekday() * 24 + at.hour
-
-
-def weekly_medians(
-    observations: Iterable[Observation], *, now: datetime, weeks: int
-) -> dict[int, float]:
-    """Hour of the week → typical count, for hours with at least MIN_WEEKS weeks of readings."""
-    start = now - timedelta(weeks=weeks)
-    by_hour: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for row in observations:
-        if row.precision != "minute" or not start <= row.at < now:
-            continue
-        week = int((now - row.at) // timedelta(weeks=1))
-        by_hour[hour_of_week(row.at)][week].append(row.count)
-    typical = {}
-    for hour, per_week in by_hour.items():
-        if len(per_week) >= MIN_WEEKS:
-            typical[hour] = float(median(sum(v) / len(v) for v in per_week.values()))
-    return typical
+Basis = Literal["week", "day", "recent", "stated"]
+HOUR = timedelta(hours=1)
+# The MAD of a normal sample times this is its standard deviation.
+MAD_TO_SD = 1.4826
+# Until the residual pool has `min_spread` values, a little wider than Poisson: unsure, not loud.
+UNSURE_SPREAD = 1.5
 
 
-def typical_for(observations: Iterable[Observation], *, now: datetime, weeks: int) -> TypicalFor:
-    rows = list(observations)
-    stated = {row.at: row.baseline for row in rows if row.baseline is not None}
-    medians = weekly_medians(rows, now=now, weeks=weeks)
+def anscombe(count: float) -> float:
+    return 2.0 * math.sqrt(max(count, 0.0) + 0.375)
 
-    def typical(at: datetime) -> float | None:
-        if at in stated:
-            return stated[at]
-        return medians.get(hour_of_week(at))
 
-    return typical
+def typical_count(centre: float) -> float:
+    """Back from the Anscombe scale to a count (the median reading), for ratios and cards."""
+    return max((centre / 2.0) ** 2 - 0.375, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What is typical at one moment: centre and spread on the Anscombe scale, and its basis."""
+
+    centre: float
+    spread: float
+    basis: Basis
+    stated: float | None = None  # the source's own baseline, as a count
+
+    @property
+    def typical(self) -> float:
+        return self.stated if self.stated is not None else typical_count(self.centre)
+
+
+def bucket_of(at: datetime, bucket: timedelta) -> datetime:
+    """The start of the bucket holding `at` (buckets are aligned to the hour)."""
+    hour = at.replace(minute=0, second=0, microsecond=0)
+    return hour + ((at - hour) // bucket) * bucket
+
+
+class Baseline:
+    """Baseline state for one pair. Ask `expected(at)` before `add`ing the reading at `at`, in
+    time order, so a reading is never judged against itself."""
+
+    def __init__(self, rules: Thresholds) -> None:
+        self.rules = rules
+        self.every: dict[datetime, float] = {}  # bucket start → a(count), all readings
+        self.clean: dict[datetime, float] = {}  # the same, readings judged normal only
+        self.recent: deque[float] = deque(maxlen=rules.recent_buckets)
+        self.pool: deque[tuple[datetime, float]] = deque()  # (at, residual), oldest first
+        self.sorted_pool: list[float] = []
+        self.newest: datetime | None = None
+
+    def _hour_values(
+        self, store: dict[datetime, float], at: datetime, period: timedelta, back: int
+    ) -> tuple[list[float], int]:
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        per_hour = max(1, HOUR // self.rules.bucket)
+        values: list[float] = []
+        periods = 0
+        for k in range(1, back + 1):
+            start = hour - k * period
+            got = False
+            for j in range(per_hour):
+                value = store.get(start + j * self.rules.bucket)
+                if value is not None:
+                    values.append(value)
+                    got = True
+            periods += got
+        return values, periods
+
+    def expected(self, at: datetime, stated: float | None = None) -> Expected | None:
+        if stated is not None:
+            return Expected(anscombe(stated), self.spread(), "stated", stated)
+        rules = self.rules
+        # Hour of the week from every reading: the median over >= 3 weeks keeps one bad week
+        # out, and leaving flagged readings out here stopped a weekly rhythm first flagged
+        # during the cold start (Saturday nights) from ever being learned.
+        values, weeks = self._hour_values(self.every, at, timedelta(weeks=1), rules.weeks)
+        if weeks >= rules.min_weeks:
+            return Expected(median(values), self.spread(), "week")
+        values, days = self._hour_values(self.clean, at, timedelta(days=1), rules.cold_days)
+        if days >= rules.min_cold_days:
+            return Expected(median(values), self.spread(), "day")
+        if len(self.recent) >= rules.min_recent:
+            return Expected(median(self.recent), self.spread(), "recent")
+        return None
+
+    def spread(self) -> float:
+        pool = self.sorted_pool
+        if len(pool) < self.rules.min_spread:
+            return UNSURE_SPREAD
+        middle = pool[len(pool) // 2]
+        return max(1.0, MAD_TO_SD * median(abs(value - middle) for value in pool))
+
+    def add(self, at: datetime, count: float, expected: Expected | None, clean: bool) -> None:
+        """Learn a judged reading; `clean` ones also feed the cold-start centres and the spread."""
+        key = bucket_of(at, self.rules.bucket)
+        value = anscombe(count)
+        self.every[key] = value
+        self.newest = at
+        if clean:
+            self.clean[key] = value
+            self.recent.append(value)
+            if expected is not None and expected.basis != "stated":
+                residual = value - expected.centre
+                self.pool.append((at, residual))
+                insort(self.sorted_pool, residual)
+        horizon = at - timedelta(days=self.rules.spread_days)
+        while self.pool and self.pool[0][0] <= horizon:
+            _, old = self.pool.popleft()
+            del self.sorted_pool[bisect_left(self.sorted_pool, old)]
+        self._forget(at)
+
+    def _forget(self, at: datetime) -> None:
+        """Drop what no rule can look at any more, in batches so it stays cheap per reading."""
+        keep = timedelta(weeks=self.rules.weeks + 1)
+        limit = 2 * (keep // self.rules.bucket)
+        if len(self.every) <= limit:
+            return
+        oldest = at - keep
+        for store in (self.every, self.clean):
+            for key in [key for key in store if key < oldest]:
+                del store[key]
 
 
 def with_quiet_buckets(
@@ -62,7 +160,8 @@ def with_quiet_buckets(
     """Add zero readings for the buckets where a dense source (crowd reports) got none.
 
     For crowd reports, silence is information: nobody reported, so the count was zero. Without
-    these zeros an incident could never see "M buckets below" and would stay open until quiet.
+    these zeros an incident could never see quiet buckets and would stay open until the quiet
+    rule, and the baseline would learn only the busy buckets.
     """
     rows = sorted(observations, key=lambda row: row.at)
     dense = [row for row in rows if row.source == source and row.precision == "minute"]

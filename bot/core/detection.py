@@ -1,38 +1,62 @@
-"""Levels and incidents from report counts: pure functions of the data and `now`.
+"""Levels and incidents from report counts: pure, incremental, judged one reading at a time.
 
-Downdetector-style: a count means little alone, so it is compared with what is typical for the
-pair. Where nothing is typical yet (a new pair, or a service blocked in the country so there is
-no normal traffic) documented floors stand in. Hysteresis keeps one choppy outage one incident.
+A count means little alone, so each reading is judged by how unlikely it is for this pair: a
+robust z-score on the Anscombe scale against the baseline of earlier readings (see
+`bot.core.baseline`). Absolute floors only say "too few reports to matter", and decide alone
+where nothing is typical yet (a new pair, sparse press figures, a service blocked in the
+country). The bot speaks only when it is sure (two elevated readings running, or one outage
+reading) and hysteresis keeps one surge one incident. `Detector` keeps the state between
+readings, so a refresh judges only what is new and never rewrites what it already said.
 See docs/detection.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.core.baseline import Baseline, Expected, anscombe
 from storage.records import Observation
 
 Level = Literal["normal", "elevated", "outage"]
 LEVEL_RANK: dict[Level, int] = {"normal": 0, "elevated": 1, "outage": 2}
 BUCKET = timedelta(minutes=15)
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    elevated_ratio: float = 2.0
-    outage_ratio: float = 4.0
-    elevated_floor: int = 20
-    outage_floor: int = 50
-    enter_after: int = 1
-    leave_after: int = 1
-    # An open incident only counts a reading as "below" under this share of the entry bar, so
-    # a series hovering at the threshold stays one incident instead of flapping.
-    exit_ratio: float = 0.75
+    """Every knob of detection; each is an `OUTAGEBOT_*` setting (README, docs/detection.md)."""
+
+    # Levels: robust z on the Anscombe scale. News and outage tails are far heavier than
+    # Gaussian, so the bars sit far out (6 and 15), set on labelled real series.
+    z_elevated: float = 6.0
+    z_outage: float = 15.0
+    outage_ratio: float = 4.0  # an outage is also at least this many times typical
+    elevated_floor: int = 10  # fewer reports than this never matter
+    outage_floor: int = 25
+    bare_elevated: int = 20  # with nothing typical known, the floors decide alone
+    bare_outage: int = 50
+    # Incidents
+    enter_after: int = 2  # elevated readings running that open one (an outage opens at once)
+    z_stay: float = 3.0  # while open, a reading this unusual keeps it going
+    leave_after: int = 4  # readings running under that bar that resolve it
+    cooldown: timedelta = timedelta(hours=12)  # a new surge this soon continues the last one
     # Press figures arrive hours apart; a gap shorter than this keeps one incident open.
     quiet_after: timedelta = timedelta(hours=8)
+    learn_after: timedelta = timedelta(days=1)  # this deep in an incident, it is the new normal
+    # Baseline
+    bucket: timedelta = BUCKET
+    weeks: int = 6
+    min_weeks: int = 3
+    cold_days: int = 7
+    min_cold_days: int = 2
+    recent_buckets: int = 96
+    min_recent: int = 16
+    spread_days: float = 7.0
+    min_spread: int = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,31 +71,59 @@ class Incident:
     latest_level: Level
     levels: tuple[tuple[datetime, Level], ...]
     observations: tuple[Observation, ...] = field(default=())
+    id: int | None = None  # the stored identity, once saved
 
     @property
     def ongoing(self) -> bool:
         return self.end is None
 
 
-def level_for(count: int, typical: float | None, rules: Thresholds) -> Level:
-    """Compare a bucket's count with what is typical for this hour of the week."""
-    base = typical or 0.0
-    if count >= max(rules.outage_floor, base * rules.outage_ratio):
+Kind = Literal["opened", "escalated", "resolved", "reopened"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one reading (or time passing) did to an incident, for alerts to tell."""
+
+    kind: Kind
+    at: datetime
+    incident: Incident
+    previous_level: Level | None = None
+
+
+def zscore(count: float, expected: Expected) -> float:
+    return (anscombe(count) - expected.centre) / expected.spread
+
+
+def level_for(count: float, expected: Expected | None, rules: Thresholds) -> Level:
+    """How unlikely this count is for the pair; with nothing typical, the floors decide."""
+    if expected is None:
+        if count >= rules.bare_outage:
+            return "outage"
+        if count >= rules.bare_elevated:
+            return "elevated"
+        return "normal"
+    z = zscore(count, expected)
+    if (
+        z >= rules.z_outage
+        and count >= rules.outage_floor
+        and count >= rules.outage_ratio * expected.typical
+    ):
         return "outage"
-    if count >= max(rules.elevated_floor, base * rules.elevated_ratio):
+    if z >= rules.z_elevated and count >= rules.elevated_floor:
         return "elevated"
     return "normal"
 
 
-def still_raised(count: int, typical: float | None, rules: Thresholds) -> bool:
-    """Inside an incident: is this reading too high to count towards leaving it?"""
-    entry = max(rules.elevated_floor, (typical or 0.0) * rules.elevated_ratio)
-    return count >= entry * rules.exit_ratio
+def still_raised(count: float, expected: Expected | None, rules: Thresholds) -> bool:
+    """Inside an incident: is this reading too high to count towards resolving it?
 
-
-def bucket_start(at: datetime) -> datetime:
-    minutes = at.minute - at.minute % int(BUCKET.total_seconds() // 60)
-    return at.replace(minute=minutes, second=0, microsecond=0)
+    A looser bar than the one that opened it, so a series hovering at the threshold stays one
+    incident instead of flapping.
+    """
+    if expected is None:
+        return count >= rules.bare_elevated * 0.75
+    return zscore(count, expected) >= rules.z_stay and count >= rules.elevated_floor * 0.5
 
 
 def timed(observations: Iterable[Observation]) -> list[Observation]:
@@ -91,85 +143,204 @@ def timed(observations: Iterable[Observation]) -> list[Observation]:
 
 
 class _Open:
-    """An incident being built while the series is walked."""
+    """An incident being built while the series is walked (open, or resolved and cooling)."""
 
-    def __init__(self, first: Sequence[tuple[Observation, Level]]) -> None:
+    def __init__(self, id: int | None = None) -> None:
+        self.id = id
         self.rows: list[Observation] = []
-        self.above: list[Observation] = []
         self.levels: list[tuple[datetime, Level]] = []
-        for row, level in first:
-            self.note(row, level)
+        self.start: datetime | None = None
+        self.last_above: datetime | None = None
+        self.peak: Observation | None = None
+        self.end: datetime | None = None
+        self.level: Level = "normal"
 
-    @property
-    def last_above(self) -> datetime:
-        return self.above[-1].at
+    @classmethod
+    def resumed(cls, incident: Incident) -> _Open:
+        made = cls(incident.id)
+        made.rows = list(incident.observations)
+        made.levels = list(incident.levels)
+        made.start, made.last_above = incident.start, incident.last_seen
+        made.peak, made.level, made.end = incident.peak, incident.level, incident.end
+        return made
 
     def note(self, row: Observation, level: Level) -> None:
         self.rows.append(row)
         if level == "normal":
             return
-        self.above.append(row)
+        self.start = self.start or row.at
+        self.last_above = row.at
+        if self.peak is None or row.count > self.peak.count:
+            self.peak = row
+        if LEVEL_RANK[level] > LEVEL_RANK[self.level]:
+            self.level = level
         if not self.levels or self.levels[-1][1] != level:
             self.levels.append((row.at, level))
 
-    def closed(self, end: datetime | None) -> Incident:
-        peak = max(self.above, key=lambda row: (row.count, -row.at.timestamp()))
+    def snapshot(self) -> Incident:
+        assert self.peak is not None and self.start is not None and self.last_above is not None
         return Incident(
-            service=peak.service,
-            region=peak.region,
-            start=self.above[0].at,
+            service=self.peak.service,
+            region=self.peak.region,
+            start=self.start,
             last_seen=self.last_above,
-            end=end,
-            peak=peak,
-            level=max((level for _, level in self.levels), key=LEVEL_RANK.__getitem__),
-            latest_level=self.levels[-1][1],
+            end=self.end,
+            peak=self.peak,
+            level=self.level,
+            latest_level=self.levels[-1][1] if self.levels else self.level,
             levels=tuple(self.levels),
             observations=tuple(self.rows),
+            id=self.id,
         )
 
 
+class Detector:
+    """The incident walker for one pair: feed `step` its readings in time order.
+
+    Each reading is judged against the baseline of the readings before it, so the same
+    readings always give the same decisions, and a refresh that keeps a Detector pays only for
+    the new ones. `resume` takes over an incident already stored (and alerted on): later
+    readings can extend, escalate or resolve it, never move its start or open it twice.
+    """
+
+    def __init__(self, rules: Thresholds | None = None) -> None:
+        self.rules = rules or Thresholds()
+        self.baseline = Baseline(self.rules)
+        self.finished: list[Incident] = []
+        self.current: _Open | None = None
+        self.pending: list[tuple[Observation, Level]] = []
+        self.below = 0
+        self.typical: dict[datetime, float] = {}
+        self.decided: datetime | None = None  # the newest reading judged
+
+    @property
+    def open(self) -> bool:
+        return self.current is not None and self.current.end is None
+
+    def resume(self, incident: Incident | None) -> None:
+        """Continue from a stored incident instead of whatever this walk found: what was
+        alerted on is the truth, a rebuilt baseline only judges what comes next."""
+        self.current = _Open.resumed(incident) if incident is not None else None
+        if self.open:
+            self.pending = []
+        else:
+            self.below = 0
+
+    def typical_at(self, at: datetime) -> float | None:
+        """What was typical when the reading at `at` was judged, or would be if judged now."""
+        if at in self.typical:
+            return self.typical[at]
+        if self.decided is not None and at <= self.decided:
+            return None
+        expected = self.baseline.expected(at)
+        return expected.typical if expected is not None else None
+
+    def settle(self, now: datetime) -> list[Change]:
+        """Time alone ends an incident whose readings stopped `quiet_after` ago (press figures)."""
+        current = self.current
+        if current is None or current.end is not None:
+            return []
+        if current.last_above is None or now - current.last_above <= self.rules.quiet_after:
+            return []
+        current.end = current.last_above
+        self.below = 0
+        return [Change("resolved", now, current.snapshot(), current.level)]
+
+    def step(self, row: Observation) -> list[Change]:
+        rules = self.rules
+        changes = self.settle(row.at)
+        expected = self.baseline.expected(row.at, row.baseline)
+        level = level_for(row.count, expected, rules)
+        if expected is not None:
+            self.typical[row.at] = expected.typical
+            if len(self.typical) > 2 * self.rules.weeks * 7 * (DAY // self.rules.bucket):
+                oldest = row.at - timedelta(weeks=self.rules.weeks)
+                self.typical = {at: v for at, v in self.typical.items() if at >= oldest}
+        current = self.current
+        if current is not None and current.end is None:
+            if level == "normal" and still_raised(row.count, expected, rules):
+                level = "elevated"  # within the hysteresis band: the incident goes on
+            changes += self._continue(current, row, level)
+        elif level != "normal":
+            self.pending.append((row, level))
+            if level == "outage" or len(self.pending) >= rules.enter_after:
+                changes.append(self._open(current, row))
+        else:
+            self.pending = []
+        self._learn(row, level, expected)
+        self.decided = row.at
+        return changes
+
+    def _continue(self, current: _Open, row: Observation, level: Level) -> list[Change]:
+        before = current.level
+        current.note(row, level)
+        if level != "normal":
+            self.below = 0
+            if LEVEL_RANK[current.level] > LEVEL_RANK[before]:
+                return [Change("escalated", row.at, current.snapshot(), before)]
+            return []
+        self.below += 1
+        if self.below < self.rules.leave_after:
+            return []
+        current.end = current.rows[-self.below].at
+        self.below = 0
+        return [Change("resolved", row.at, current.snapshot(), current.level)]
+
+    def _open(self, current: _Open | None, row: Observation) -> Change:
+        start = self.pending[0][0].at
+        pending, self.pending, self.below = self.pending, [], 0
+        if (
+            current is not None
+            and current.end is not None
+            and start - current.end < self.rules.cooldown
+        ):
+            before = current.level
+            current.end = None
+            for reading, level in pending:
+                current.note(reading, level)
+            return Change("reopened", row.at, current.snapshot(), before)
+        if current is not None:
+            self.finished.append(current.snapshot())
+        made = _Open()
+        for reading, level in pending:
+            made.note(reading, level)
+        self.current = made
+        return Change("opened", row.at, made.snapshot())
+
+    def _learn(self, row: Observation, level: Level, expected: Expected | None) -> None:
+        """A reading feeds the cold baselines and the spread only if it looked normal outside
+        an incident, or the incident has lasted so long that it is the new normal; with no
+        baseline yet there is nothing to poison, so a new dense pair learns every reading."""
+        current = self.current
+        inside = current is not None and current.end is None
+        deep = (
+            inside
+            and current is not None
+            and current.start is not None
+            and row.at - current.start >= self.rules.learn_after
+        )
+        clean = (level == "normal" and not inside) or deep or expected is None
+        self.baseline.add(row.at, row.count, expected, clean)
+
+    def incidents(self) -> list[Incident]:
+        """Every incident walked, oldest first; the last may be ongoing."""
+        found = list(self.finished)
+        if self.current is not None:
+            found.append(self.current.snapshot())
+        return found
+
+
 def incidents_in(
-    observations: Iterable[Observation],
-    typical_for: Callable[[datetime], float | None],
-    rules: Thresholds,
-    now: datetime,
+    observations: Iterable[Observation], rules: Thresholds, now: datetime
 ) -> list[Incident]:
-    """Every incident in the series, oldest first; the last may still be ongoing at `now`."""
-    found: list[Incident] = []
-    current: _Open | None = None
-    pending: list[tuple[Observation, Level]] = []
-    below = 0
+    """Every incident in the series up to `now`, oldest first; the last may still be ongoing."""
+    detector = Detector(rules)
     for row in timed(observations):
         if row.at > now:
             break
-        if current is not None and row.at - current.last_above > rules.quiet_after:
-            found.append(current.closed(end=current.last_above))
-            current, below = None, 0
-        typical = typical_for(row.at)
-        level = level_for(row.count, typical, rules)
-        if current is not None and level == "normal" and still_raised(row.count, typical, rules):
-            level = "elevated"  # within the hysteresis band: the incident goes on
-        if level != "normal":
-            below = 0
-            if current is None:
-                pending.append((row, level))
-                if len(pending) >= rules.enter_after:
-                    current = _Open(pending)
-                    pending = []
-            else:
-                current.note(row, level)
-        else:
-            pending = []
-            if current is not None:
-                below += 1
-                current.note(row, level)
-                if below >= rules.leave_after:
-                    found.append(current.closed(end=row.at))
-                    current, below = None, 0
-    if current is not None:
-        quiet = now - current.last_above > rules.quiet_after
-        found.append(current.closed(end=current.last_above if quiet else None))
-    return found
+        detector.step(row)
+    detector.settle(now)
+    return detector.incidents()
 
 
 def current_level(incidents: Sequence[Incident]) -> Level:

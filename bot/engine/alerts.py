@@ -32,7 +32,6 @@ from storage.database import Connection
 from storage.languages import chosen_languages
 from storage.outbox import NewMessage, enqueue
 from storage.subscriptions import subscribers_for
-from storage.timecodec import to_epoch
 
 HEADLINES = {
     "opened": "{badge} <b>{where}: {level}</b>",
@@ -102,11 +101,14 @@ def alert_text(transition: Transition, summary: PairSummary, now: datetime) -> s
 
 
 def dedup_key(transition: Transition, chat_id: int) -> str:
+    """One "opened" and one "resolved" per incident, one "escalated" per level it reaches.
+
+    Keyed by the incident's stored id, which never changes once alerted: keying by its start
+    and level let a moved start or a re-judged level send a second "opened".
+    """
     incident = transition.incident
-    return (
-        f"alert:{transition.kind}:{incident.service}:{incident.region}:"
-        f"{to_epoch(incident.opened_at)}:{incident.level}:{chat_id}"
-    )
+    level = f":{incident.level}" if transition.kind == "escalated" else ""
+    return f"alert:{transition.kind}:{incident.id}{level}:{chat_id}"
 
 
 async def queue_alerts(connection: Connection, batch: RefreshBatch) -> int:
@@ -115,7 +117,9 @@ async def queue_alerts(connection: Connection, batch: RefreshBatch) -> int:
     for transition in batch.transitions:
         incident = transition.incident
         summary = batch.summaries.get((incident.service, incident.region))
-        if summary is None:
+        # A surge within the cooldown continues an incident already announced: its card says
+        # so, a higher level is an escalation, and its end was told once already.
+        if summary is None or transition.kind not in HEADLINES:
             continue
         chats = await subscribers_for(connection, incident.service, incident.region, incident.level)
         # In a private chat the chat id is the person's id.

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.core.baseline import typical_for, with_quiet_buckets
+from bot.core.baseline import with_quiet_buckets
 from bot.core.catalog import Catalog, Region, Service
-from bot.core.detection import LEVEL_RANK, Incident, Thresholds, incidents_in
+from bot.core.detection import Change, Detector, Incident, Thresholds, timed
 from bot.core.summaries import PairSummary, focus_window, summarize
 from bot.render import i18n
 from bot.render.card import CARD_FORMAT, overview_lines, prepare_summary, render_card
@@ -26,9 +26,10 @@ from bot.sources.evidence import source_lines_for
 from storage.crowd import CROWD_SOURCE as CROWD
 from storage.crowd import problem_shares
 from storage.database import Connection, Database
+from storage.detection_marks import decided_until, save_marks
 from storage.dirty import clear_dirty, dirty_pairs, known_pairs
 from storage.events import events_between
-from storage.incidents import latest_incident, save_incidents
+from storage.incidents import latest_incident, save_incident
 from storage.observations import observations_for, peaks_elsewhere
 from storage.prepared import load_prepared, save_prepared
 from storage.records import IncidentRecord, Observation, PreparedSummary
@@ -42,6 +43,9 @@ DAY = timedelta(days=1)
 # Summaries older than this are recomputed even without new data, a few per run.
 SWEEP_AFTER = timedelta(days=1)
 SWEEP_PER_RUN = 50
+# Detectors kept in memory between refreshes, most recently used; a pair not kept is rebuilt
+# from its stored readings and incident (a dense pair's state is about a megabyte).
+KEEP_DETECTORS = 256
 
 Pair = tuple[str, str]
 
@@ -60,9 +64,10 @@ class RefreshHealth:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """An incident opened, got worse, or ended: what alerts are made of."""
+    """An incident opened, got worse, came back within its cooldown, or ended: what alerts are
+    made of. The incident carries its stored id, which never changes once it is alerted."""
 
-    kind: Literal["opened", "escalated", "resolved"]
+    kind: Literal["opened", "escalated", "resolved", "reopened"]
     incident: IncidentRecord
     previous_level: str | None = None
 
@@ -130,6 +135,7 @@ class Summaries:
         self.outdated: set[Pair] = set()
         self.health = RefreshHealth()
         self.listeners: list[Listener] = []
+        self.detectors: OrderedDict[Pair, Detector] = OrderedDict()
         # One refresh at a time: two would read the same previous incident and both queue its
         # alert (the scheduled tick and a new leader's immediate refresh can meet).
         self._refreshing = asyncio.Lock()
@@ -200,14 +206,36 @@ class Summaries:
     async def compute(
         self, service: Service, region: Region, now: datetime
     ) -> tuple[PairSummary, list[Incident]]:
-        """A pair's summary from a bounded read of its history (never all of it)."""
+        """A pair's summary as of `now`, walked afresh from a bounded read (asking about the
+        past, or before the first refresh): the refresh keeps its own Detector instead."""
+        observations = await self._observations(service, region, now)
+        detector = Detector(self.rules)
+        for row in self._readings(observations, now):
+            detector.step(row)
+        detector.settle(now)
+        incidents = detector.incidents()
+        summary = await self._summary(service, region, observations, incidents, detector, now)
+        return summary, incidents
+
+    async def _observations(
+        self, service: Service, region: Region, now: datetime
+    ) -> list[Observation]:
         limit = self.baseline_weeks * 7 * int(DAY / self.bucket) + 200
-        observations = await observations_for(
-            self.db, service.key, region.code, until=now, limit=limit
-        )
-        typical = typical_for(observations, now=now, weeks=self.baseline_weeks)
+        return await observations_for(self.db, service.key, region.code, until=now, limit=limit)
+
+    def _readings(self, observations: list[Observation], now: datetime) -> list[Observation]:
         series = with_quiet_buckets(observations, source=CROWD_SOURCE, now=now, bucket=self.bucket)
-        incidents = incidents_in(series, typical, self.rules, now)
+        return [row for row in timed(series) if row.at <= now]
+
+    async def _summary(
+        self,
+        service: Service,
+        region: Region,
+        observations: list[Observation],
+        incidents: list[Incident],
+        detector: Detector,
+        now: datetime,
+    ) -> PairSummary:
         window = focus_window(observations, incidents, now)
         events = []
         elsewhere: dict[str, list[Observation]] = defaultdict(list)
@@ -242,20 +270,19 @@ class Summaries:
                 for code, rows in elsewhere.items()
                 if self._known_region(code)
             ],
-            typical=typical(latest_timed.at) if latest_timed else None,
+            typical=detector.typical_at(latest_timed.at) if latest_timed else None,
             problems=problems,
             now=now,
         )
         typical_series = tuple(
             (row.at, value)
             for row in summary.counts
-            if row.precision == "minute" and (value := typical(row.at)) is not None
+            if row.precision == "minute" and (value := detector.typical.get(row.at)) is not None
         )
         findings = await source_lines_for(self.db, service.key, region.code, catalog=self.catalog)
-        summary = replace(
+        return replace(
             summary, typical_series=typical_series, findings=None if findings.empty else findings
         )
-        return summary, incidents
 
     def _known_region(self, code: str) -> bool:
         try:
@@ -292,6 +319,7 @@ class Summaries:
                 report = await self.refresh(now)
         except Exception as error:
             log.exception("refresh failed; keeping the last good summaries")
+            self.detectors.clear()  # they may have judged readings the database never recorded
             self.health.last_error = f"{type(error).__name__}: {error}"
             self.health.failing_since = self.health.failing_since or now
             return None
@@ -310,8 +338,7 @@ class Summaries:
         marks = await dirty_pairs(self.db)
         pairs = await self._pairs_to_refresh(marks, now)
         prepared: list[PreparedSummary] = []
-        incidents: list[IncidentRecord] = []
-        transitions: list[Transition] = []
+        advances: list[_Advance] = []
         summaries: dict[Pair, PairSummary] = {}
         for service_key, region_code in sorted(pairs):
             try:
@@ -320,24 +347,107 @@ class Summaries:
             except KeyError:
                 log.warning("skipping %s/%s: not in the catalog", service_key, region_code)
                 continue
-            summary, found = await self.compute(service, region, now)
+            observations = await self._observations(service, region, now)
+            advance = await self._advance((service_key, region_code), observations, now)
+            advances.append(advance)
+            current = advance.detector.current
+            incidents = [current.snapshot()] if current is not None else []
+            summary = await self._summary(
+                service, region, observations, incidents, advance.detector, now
+            )
             summaries[(service_key, region_code)] = summary
             prepared.append(prepare_summary(summary, now=now))
-            records = [incident_record(incident) for incident in found]
-            previous = await latest_incident(self.db, service_key, region_code)
-            transitions += transitions_between(previous, records[-1] if records else None)
-            incidents += records
-        batch = RefreshBatch(now, tuple(transitions), summaries)
         queued = 0
+        transitions: list[Transition] = []
         async with self.db.transaction() as connection:
+            for advance in advances:
+                transitions += await self._record(connection, advance, now)
+            await save_marks(connection, [a.mark for a in advances if a.mark is not None])
             await save_prepared(connection, prepared)
-            await save_incidents(connection, incidents)
             await clear_dirty(connection, marks)
+            batch = RefreshBatch(now, tuple(transitions), summaries)
             for listener in self.listeners:
                 queued += await listener(connection, batch)
         for row in prepared:
             self._keep(row)
         return RefreshReport(len(prepared), tuple(transitions), queued)
+
+    async def _advance(
+        self, pair: Pair, observations: list[Observation], now: datetime
+    ) -> _Advance:
+        """Judge the pair's readings that no refresh judged yet, continuing from what is stored.
+
+        Readings up to the stored mark were judged before and alerted on: a Detector kept from
+        the last refresh continues as it is; otherwise one is rebuilt by walking them (for the
+        baseline) and then takes over the stored incident, so a newer baseline cannot move that
+        incident's start or open it twice. A crowd bucket is judged once it is complete.
+        """
+        readings = self._readings(observations, now)
+        mark = await decided_until(self.db, *pair)
+        detector = self.detectors.pop(pair, None)
+        if detector is None or detector.decided != mark:
+            detector = Detector(self.rules)
+            if mark is not None:
+                for row in readings:
+                    if row.at > mark:
+                        break
+                    detector.step(row)
+                stored = await latest_incident(self.db, *pair)
+                detector.resume(_resumed(stored, readings) if stored else None)
+        current = detector.current
+        was_open = current.id if current is not None and detector.open else None
+        changes: list[Change] = []
+        for row in readings:
+            if mark is not None and row.at <= mark:
+                continue
+            if row.source == CROWD_SOURCE and row.at + self.bucket > now:
+                break
+            changes += detector.step(row)
+        changes += detector.settle(now)
+        self.detectors[pair] = detector
+        while len(self.detectors) > KEEP_DETECTORS:
+            self.detectors.popitem(last=False)
+        moved = detector.decided if detector.decided != mark else None
+        new_mark = (pair[0], pair[1], moved) if moved is not None else None
+        return _Advance(pair, detector, changes, was_open, new_mark)
+
+    async def _record(
+        self, connection: Connection, advance: _Advance, now: datetime
+    ) -> list[Transition]:
+        """Store what the advance changed and say which changes are news for alerts.
+
+        A change older than `quiet_after` is history (a first refresh over an imported past),
+        stored but not announced; an incident's end is announced only if its start was.
+        """
+        latest: dict[object, Incident] = {}
+        for change in advance.changes:
+            latest[_identity(change.incident)] = change.incident
+        current = advance.detector.current
+        if current is not None and (advance.changes or advance.mark is not None):
+            latest[_identity(current.snapshot())] = current.snapshot()
+        ids: dict[object, int] = {}
+        for key, incident in latest.items():
+            saved = await save_incident(connection, incident_record(incident))
+            assert saved.id is not None
+            ids[key] = saved.id
+        if current is not None and current.id is None and current.start is not None:
+            current.id = ids.get(("new", current.start))
+        # Announced: an incident that was open before this refresh (its start was told), or
+        # one that opened recently and is still open now. One that began and ended between
+        # two looks (an import of the past hour) is stored, not announced.
+        announced = {advance.was_open} if advance.was_open is not None else set()
+        still_open = current.id if current is not None and advance.detector.open else None
+        news: list[Transition] = []
+        for change in advance.changes:
+            key = _identity(change.incident)
+            record = replace(incident_record(change.incident), id=ids[key])
+            if change.kind == "resolved":
+                if ids[key] not in announced:
+                    continue
+            elif ids[key] != still_open or now - change.at > self.rules.quiet_after:
+                continue
+            news.append(Transition(change.kind, record, change.previous_level))
+        return news
 
     async def _pairs_to_refresh(
         self, marks: list[tuple[str, str, int]], now: datetime
@@ -375,6 +485,43 @@ class Summaries:
             self.live.discard(pair)
 
 
+@dataclass(frozen=True, slots=True)
+class _Advance:
+    """One pair's refresh: the detector after it, what changed, and the new mark if it moved."""
+
+    pair: Pair
+    detector: Detector
+    changes: list[Change]
+    was_open: int | None  # the id of the incident open before this refresh
+    mark: tuple[str, str, datetime] | None
+
+
+def _identity(incident: Incident) -> object:
+    """Stored incidents by id; one opened in this refresh by its start, until it is saved."""
+    return incident.id if incident.id is not None else ("new", incident.start)
+
+
+def _resumed(record: IncidentRecord, readings: list[Observation]) -> Incident:
+    """A stored incident as the detector continues it, its peak reading found again if kept."""
+    peak = next(
+        (row for row in readings if row.at == record.peak_at and row.count == record.peak_count),
+        Observation(record.service, record.region, record.peak_at, record.peak_count, ""),
+    )
+    levels = tuple((at, level) for at, level in record.levels)
+    return Incident(
+        service=record.service,
+        region=record.region,
+        start=record.opened_at,
+        last_seen=record.last_seen,
+        end=record.resolved_at,
+        peak=peak,
+        level=record.level,  # type: ignore[arg-type]
+        latest_level=levels[-1][1] if levels else record.level,  # type: ignore[arg-type]
+        levels=levels,  # type: ignore[arg-type]
+        id=record.id,
+    )
+
+
 def incident_record(incident: Incident) -> IncidentRecord:
     return IncidentRecord(
         service=incident.service,
@@ -386,25 +533,5 @@ def incident_record(incident: Incident) -> IncidentRecord:
         peak_at=incident.peak.at,
         level=incident.level,
         levels=incident.levels,
+        id=incident.id,
     )
-
-
-def transitions_between(
-    before: IncidentRecord | None, after: IncidentRecord | None
-) -> list[Transition]:
-    """What changed for a pair between two refreshes, as alerts would tell it."""
-    changes: list[Transition] = []
-    ended_unseen = after is None or (before is not None and after.opened_at != before.opened_at)
-    if before is not None and before.resolved_at is None and ended_unseen:
-        changes.append(Transition("resolved", before, before.level))
-    if after is None:
-        return changes
-    same = before is not None and before.opened_at == after.opened_at
-    if not same and after.resolved_at is None:
-        changes.append(Transition("opened", after))
-    elif same and before is not None:
-        if LEVEL_RANK[after.level] > LEVEL_RANK[before.level]:  # type: ignore[index]
-            changes.append(Transition("escalated", after, before.level))
-        if before.resolved_at is None and after.resolved_at is not None:
-            changes.append(Transition("resolved", after, before.level))
-    return changes

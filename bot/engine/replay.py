@@ -25,7 +25,12 @@ from storage.records import Dataset, Observation
 Sleep = Callable[[float], Awaitable[None]]
 Say = Callable[[str], None]
 
-VERBS = {"opened": "incident opened", "escalated": "got worse", "resolved": "incident resolved"}
+VERBS = {
+    "opened": "incident opened",
+    "escalated": "got worse",
+    "resolved": "incident resolved",
+    "reopened": "surged again (same incident)",
+}
 
 
 async def replay(

@@ -119,18 +119,18 @@ def _draw(summary: PairSummary, *, now: datetime, rules: Thresholds) -> Figure:
         )
     else:
         axes.axhline(
-            rules.elevated_floor,
+            rules.bare_elevated,
             linestyle=":",
             color="#ef6c00",
-            label=f"elevated from {rules.elevated_floor} (no typical known)",
+            label=f"elevated from {rules.bare_elevated} (no typical known)",
         )
         axes.axhline(
-            rules.outage_floor,
+            rules.bare_outage,
             linestyle=":",
             color="#c62828",
-            label=f"outage from {rules.outage_floor}",
+            label=f"outage from {rules.bare_outage}",
         )
-    top = max([r.count for r in rows] + [rules.outage_floor, *(v for _, v in typical)])
+    top = max([r.count for r in rows] + [rules.bare_outage, *(v for _, v in typical)])
     labelled = event_labels(summary, start, end)
     for index, (at, label) in enumerate(labelled):
         when = local(at, tz_name)

@@ -28,6 +28,26 @@ from storage.imports import import_dataset, is_empty
 log = logging.getLogger(__name__)
 
 
+def thresholds(settings: Settings) -> Thresholds:
+    """The deployment's detection rules: every knob is an `OUTAGEBOT_*` setting."""
+    return Thresholds(
+        z_elevated=settings.z_elevated,
+        z_outage=settings.z_outage,
+        outage_ratio=settings.outage_ratio,
+        elevated_floor=settings.elevated_floor,
+        outage_floor=settings.outage_floor,
+        bare_elevated=settings.bare_elevated,
+        bare_outage=settings.bare_outage,
+        enter_after=settings.enter_after,
+        z_stay=settings.z_stay,
+        leave_after=settings.leave_after,
+        cooldown=timedelta(hours=settings.cooldown_hours),
+        quiet_after=timedelta(hours=settings.quiet_after_hours),
+        bucket=timedelta(minutes=settings.bucket_minutes),
+        weeks=settings.baseline_weeks,
+    )
+
+
 @dataclass
 class BotState:
     settings: Settings
@@ -54,7 +74,7 @@ class BotState:
         if await is_empty(db):
             counts = await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
             log.info("filled an empty database from the embedded dataset: %s", counts)
-        rules = Thresholds(enter_after=settings.enter_after, leave_after=settings.leave_after)
+        rules = thresholds(settings)
         summaries = Summaries(
             db,
             catalog,
