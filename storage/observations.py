@@ -61,13 +61,19 @@ def observation_from_row(row: Row) -> Observation:
 
 
 async def observations_for(
-    db: Database, service: str, region: str, *, until: datetime, limit: int = 2000
+    db: Database,
+    service: str,
+    region: str,
+    *,
+    until: datetime,
+    limit: int = 2000,
+    since: datetime | None = None,
 ) -> list[Observation]:
-    """The pair's most recent observations up to `until`, oldest first."""
+    """The pair's most recent observations up to `until` (and from `since`), oldest first."""
     rows = await db.fetchall(
-        f"{OBSERVATION_SELECT} WHERE o.service = ? AND o.region = ? AND o.at <= ?"
+        f"{OBSERVATION_SELECT} WHERE o.service = ? AND o.region = ? AND o.at <= ? AND o.at >= ?"
         " ORDER BY o.at DESC, o.id DESC LIMIT ?",
-        (service, region, to_epoch(until), limit),
+        (service, region, to_epoch(until), to_epoch(since) if since else -(2**62), limit),
     )
     return [observation_from_row(row) for row in reversed(rows)]
 

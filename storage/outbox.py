@@ -219,3 +219,12 @@ async def rows_by_key(db: Database, prefix: str) -> list[OutboxRow]:
         f"SELECT {_COLUMNS} FROM outbox WHERE dedup_key LIKE ? ORDER BY id", (prefix + "%",)
     )
     return [_row(row) for row in rows]
+
+
+async def queued_for(db: Database, chat_id: int, *, after: int = 0) -> list[OutboxRow]:
+    """A chat's messages queued after row `after`, oldest first: what it would receive."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND id > ? ORDER BY id",
+        (chat_id, after),
+    )
+    return [_row(row) for row in rows]

@@ -44,6 +44,19 @@ def _instant(text: str) -> datetime:
         ) from error
 
 
+def _minutes(text: str) -> int:
+    """`15m`, `1h` or plain minutes."""
+    units = {"m": 1, "h": 60}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "m")
+    try:
+        minutes = int(number) * units[unit]
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= 1440:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a bucket size like 15m or 1h")
+    return minutes
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="outagebot",
@@ -107,6 +120,19 @@ def parser() -> argparse.ArgumentParser:
         default=5.0,
         help="longest pause between two readings, seconds (default 5)",
     )
+    backtests = commands.add_parser(
+        "backtest",
+        help="replay a recorded series through the live path and print every alert a"
+        " subscriber would have got; with --labels, NAB scores",
+    )
+    backtests.add_argument("file", type=Path, help="NAB timestamp,value CSV, or a dataset file")
+    backtests.add_argument("--labels", type=Path, help="NAB-style windows.json to score against")
+    backtests.add_argument(
+        "--bucket", type=_minutes, help="bucket size, e.g. 15m or 1h (default: the setting)"
+    )
+    backtests.add_argument("--json", action="store_true", help="one JSON object per line")
+    backtests.add_argument("--service", default="x", help="pair for a NAB series (default x)")
+    backtests.add_argument("--region", default="us", help="(default us)")
     sources = commands.add_parser("sources", help="outside sources: status pages, IODA, OONI")
     source_actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
     check = source_actions.add_parser(
@@ -139,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"outagebot: {error}", file=sys.stderr)
         return 2
     secrets = settings.secrets()
-    quiet = args.command in {"console", "ask", "import", "sources"}
+    quiet = args.command in {"console", "ask", "import", "sources", "backtest"}
     configure_logging("WARNING" if quiet else settings.log_level, secrets)
     clock: Clock = FixedClock(args.at) if getattr(args, "at", None) else SystemClock()
     try:
@@ -163,6 +189,10 @@ def _command(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         return asyncio.run(import_file(settings, args.file))
     if args.command == "replay":
         return asyncio.run(replay_file(args.file, args.speed, args.max_wait))
+    if args.command == "backtest":
+        from bot.cli.backtest import backtest_file
+
+        return asyncio.run(backtest_file(settings, args))
     if args.command == "sources":
         from bot.cli.sources_check import check_sources
 

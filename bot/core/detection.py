@@ -210,6 +210,7 @@ class Detector:
         self.current: _Open | None = None
         self.pending: list[tuple[Observation, Level]] = []
         self.below = 0
+        self.quiet_since: datetime | None = None  # the first of the quiet readings running
         self.typical: dict[datetime, float] = {}
         self.decided: datetime | None = None  # the newest reading judged
 
@@ -220,11 +221,12 @@ class Detector:
     def resume(self, incident: Incident | None) -> None:
         """Continue from a stored incident instead of whatever this walk found: what was
         alerted on is the truth, a rebuilt baseline only judges what comes next."""
+        walked_open = self.open
         self.current = _Open.resumed(incident) if incident is not None else None
         if self.open:
             self.pending = []
-        else:
-            self.below = 0
+        if not (self.open and walked_open):  # quiet readings count only inside an incident
+            self.below, self.quiet_since = 0, None
 
     def typical_at(self, at: datetime) -> float | None:
         """What was typical when the reading at `at` was judged, or would be if judged now."""
@@ -243,7 +245,7 @@ class Detector:
         if current.last_above is None or now - current.last_above <= self.rules.quiet_after:
             return []
         current.end = current.last_above
-        self.below = 0
+        self.below, self.quiet_since = 0, None
         return [Change("resolved", now, current.snapshot(), current.level)]
 
     def step(self, row: Observation) -> list[Change]:
@@ -275,20 +277,22 @@ class Detector:
         before = current.level
         current.note(row, level)
         if level != "normal":
-            self.below = 0
+            self.below, self.quiet_since = 0, None
             if LEVEL_RANK[current.level] > LEVEL_RANK[before]:
                 return [Change("escalated", row.at, current.snapshot(), before)]
             return []
         self.below += 1
+        self.quiet_since = self.quiet_since or row.at
         if self.below < self.rules.leave_after:
             return []
-        current.end = current.rows[-self.below].at
-        self.below = 0
+        current.end = self.quiet_since
+        self.below, self.quiet_since = 0, None
         return [Change("resolved", row.at, current.snapshot(), current.level)]
 
     def _open(self, current: _Open | None, row: Observation) -> Change:
         start = self.pending[0][0].at
-        pending, self.pending, self.below = self.pending, [], 0
+        pending, self.pending = self.pending, []
+        self.below, self.quiet_since = 0, None
         if (
             current is not None
             and current.end is not None

@@ -19,7 +19,7 @@ from typing import Literal
 from bot.core.baseline import with_quiet_buckets
 from bot.core.catalog import Catalog, Region, Service
 from bot.core.detection import Change, Detector, Incident, Thresholds, timed
-from bot.core.summaries import PairSummary, focus_window, summarize
+from bot.core.summaries import CONTEXT, QUIET_WINDOW, PairSummary, focus_window, summarize
 from bot.render import i18n
 from bot.render.card import CARD_FORMAT, overview_lines, prepare_summary, render_card
 from bot.sources.evidence import source_lines_for
@@ -218,10 +218,12 @@ class Summaries:
         return summary, incidents
 
     async def _observations(
-        self, service: Service, region: Region, now: datetime
+        self, service: Service, region: Region, now: datetime, since: datetime | None = None
     ) -> list[Observation]:
         limit = self.baseline_weeks * 7 * int(DAY / self.bucket) + 200
-        return await observations_for(self.db, service.key, region.code, until=now, limit=limit)
+        return await observations_for(
+            self.db, service.key, region.code, until=now, limit=limit, since=since
+        )
 
     def _readings(self, observations: list[Observation], now: datetime) -> list[Observation]:
         series = with_quiet_buckets(observations, source=CROWD_SOURCE, now=now, bucket=self.bucket)
@@ -347,8 +349,11 @@ class Summaries:
             except KeyError:
                 log.warning("skipping %s/%s: not in the catalog", service_key, region_code)
                 continue
-            observations = await self._observations(service, region, now)
-            advance = await self._advance((service_key, region_code), observations, now)
+            pair = (service_key, region_code)
+            mark = await decided_until(self.db, *pair)
+            since = self._kept_since(pair, mark)
+            observations = await self._observations(service, region, now, since)
+            advance = await self._advance(pair, observations, now, mark)
             advances.append(advance)
             current = advance.detector.current
             incidents = [current.snapshot()] if current is not None else []
@@ -372,8 +377,19 @@ class Summaries:
             self._keep(row)
         return RefreshReport(len(prepared), tuple(transitions), queued)
 
+    def _kept_since(self, pair: Pair, mark: datetime | None) -> datetime | None:
+        """With this pair's Detector kept, the refresh reads only what the card needs and the
+        readings not judged yet, not the weeks behind the baseline: its cost follows the new
+        data, not the history. None: read the bounded history to rebuild the Detector."""
+        detector = self.detectors.get(pair)
+        if detector is None or mark is None or detector.decided != mark:
+            return None
+        current = detector.current
+        card = current.start - CONTEXT if current is not None and current.start else mark
+        return min(mark, card) - QUIET_WINDOW - DAY
+
     async def _advance(
-        self, pair: Pair, observations: list[Observation], now: datetime
+        self, pair: Pair, observations: list[Observation], now: datetime, mark: datetime | None
     ) -> _Advance:
         """Judge the pair's readings that no refresh judged yet, continuing from what is stored.
 
@@ -383,7 +399,6 @@ class Summaries:
         incident's start or open it twice. A crowd bucket is judged once it is complete.
         """
         readings = self._readings(observations, now)
-        mark = await decided_until(self.db, *pair)
         detector = self.detectors.pop(pair, None)
         if detector is None or detector.decided != mark:
             detector = Detector(self.rules)
