@@ -12,51 +12,21 @@ See docs/detection.md.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.baseline import Baseline, Expected, anscombe
+from bot.core.rules import Thresholds
 from storage.records import Observation
 
 Level = Literal["normal", "elevated", "outage"]
 LEVEL_RANK: dict[Level, int] = {"normal": 0, "elevated": 1, "outage": 2}
-BUCKET = timedelta(minutes=15)
 DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Every knob of detection; each is an `OUTAGEBOT_*` setting (README, docs/detection.md)."""
-
-    # Levels: robust z on the Anscombe scale. News and outage tails are far heavier than
-    # Gaussian, so the bars sit far out (6 and 15), set on labelled real series.
-    z_elevated: float = 6.0
-    z_outage: float = 15.0
-    outage_ratio: float = 4.0  # an outage is also at least this many times typical
-    elevated_floor: int = 10  # fewer reports than this never matter
-    outage_floor: int = 25
-    bare_elevated: int = 20  # with nothing typical known, the floors decide alone
-    bare_outage: int = 50
-    # Incidents
-    enter_after: int = 2  # elevated readings running that open one (an outage opens at once)
-    z_stay: float = 3.0  # while open, a reading this unusual keeps it going
-    leave_after: int = 4  # readings running under that bar that resolve it
-    cooldown: timedelta = timedelta(hours=12)  # a new surge this soon continues the last one
-    # Press figures arrive hours apart; a gap shorter than this keeps one incident open.
-    quiet_after: timedelta = timedelta(hours=8)
-    learn_after: timedelta = timedelta(days=1)  # this deep in an incident, it is the new normal
-    # Baseline
-    bucket: timedelta = BUCKET
-    weeks: int = 6
-    min_weeks: int = 3
-    cold_days: int = 7
-    min_cold_days: int = 2
-    recent_buckets: int = 96
-    min_recent: int = 16
-    spread_days: float = 7.0
-    min_spread: int = 48
+# A rebuilt Detector judges its last readings in full, to know a run of readings in progress.
+WARM_STEPS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +197,43 @@ class Detector:
             self.pending = []
         if not (self.open and walked_open):  # quiet readings count only inside an incident
             self.below, self.quiet_since = 0, None
+
+    def warm(
+        self,
+        readings: Sequence[Observation],
+        told: Sequence[tuple[datetime, datetime | None]],
+    ) -> None:
+        """Rebuild the state from readings judged before, far cheaper than judging them again.
+
+        Only the baseline matters (what was decided is stored, and `resume` takes it over):
+        every reading feeds the centres, a reading inside a stored incident (`told`: start and
+        end) stays out of the cold centres and the spread, and only the last `spread_days`
+        are judged, to measure the spread. The last few are stepped in full, so a run of
+        elevated or quiet readings in progress is known.
+        """
+        if not readings:
+            return
+        spans = sorted(
+            (start, end or datetime.max.replace(tzinfo=start.tzinfo)) for start, end in told
+        )
+        starts = [start for start, _ in spans]
+        judged_from = readings[-1].at - timedelta(days=self.rules.spread_days)
+        stepped_from = max(0, len(readings) - WARM_STEPS)
+        for index, row in enumerate(readings):
+            if index >= stepped_from:
+                self.step(row)
+                continue
+            k = bisect_right(starts, row.at) - 1
+            inside = k >= 0 and row.at <= spans[k][1]
+            expected = None
+            level: Level = "normal"
+            if row.at >= judged_from:
+                expected = self.baseline.expected(row.at, row.baseline)
+                level = level_for(row.count, expected, self.rules)
+                if expected is not None:
+                    self.typical[row.at] = expected.typical
+            self.baseline.add(row.at, row.count, expected, level == "normal" and not inside)
+            self.decided = row.at
 
     def typical_at(self, at: datetime) -> float | None:
         """What was typical when the reading at `at` was judged, or would be if judged now."""

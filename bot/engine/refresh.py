@@ -29,7 +29,7 @@ from storage.database import Connection, Database
 from storage.detection_marks import decided_until, save_marks
 from storage.dirty import clear_dirty, dirty_pairs, known_pairs
 from storage.events import events_between
-from storage.incidents import latest_incident, save_incident
+from storage.incidents import recent_incidents, save_incident
 from storage.observations import observations_for, peaks_elsewhere
 from storage.prepared import load_prepared, save_prepared
 from storage.records import IncidentRecord, Observation, PreparedSummary
@@ -46,6 +46,8 @@ SWEEP_PER_RUN = 50
 # Detectors kept in memory between refreshes, most recently used; a pair not kept is rebuilt
 # from its stored readings and incident (a dense pair's state is about a megabyte).
 KEEP_DETECTORS = 256
+# Stored incidents a rebuilt Detector keeps out of its baseline (six weeks rarely hold more).
+REBUILD_INCIDENTS = 100
 
 Pair = tuple[str, str]
 
@@ -351,8 +353,7 @@ class Summaries:
                 continue
             pair = (service_key, region_code)
             mark = await decided_until(self.db, *pair)
-            since = self._kept_since(pair, mark)
-            observations = await self._observations(service, region, now, since)
+            observations = await self._needed(service, region, now, mark)
             advance = await self._advance(pair, observations, now, mark)
             advances.append(advance)
             current = advance.detector.current
@@ -377,16 +378,26 @@ class Summaries:
             self._keep(row)
         return RefreshReport(len(prepared), tuple(transitions), queued)
 
-    def _kept_since(self, pair: Pair, mark: datetime | None) -> datetime | None:
-        """With this pair's Detector kept, the refresh reads only what the card needs and the
-        readings not judged yet, not the weeks behind the baseline: its cost follows the new
-        data, not the history. None: read the bounded history to rebuild the Detector."""
-        detector = self.detectors.get(pair)
+    async def _needed(
+        self, service: Service, region: Region, now: datetime, mark: datetime | None
+    ) -> list[Observation]:
+        """With this pair's Detector kept, the refresh reads only what the card shows (the
+        latest day, and the latest incident's stretch) and the readings not judged yet, not
+        the weeks behind the baseline: its cost follows the new data, not the history.
+        Otherwise it reads the bounded history, to rebuild the Detector."""
+        detector = self.detectors.get((service.key, region.code))
         if detector is None or mark is None or detector.decided != mark:
-            return None
+            return await self._observations(service, region, now)
+        recent = mark - QUIET_WINDOW - DAY
         current = detector.current
-        card = current.start - CONTEXT if current is not None and current.start else mark
-        return min(mark, card) - QUIET_WINDOW - DAY
+        if current is None or current.start is None:
+            return await self._observations(service, region, now, recent)
+        start = current.start - CONTEXT - DAY
+        end = (current.end or now) + CONTEXT + DAY
+        if end >= recent:
+            return await self._observations(service, region, now, start)
+        told = await self._observations(service, region, end, start)
+        return told + await self._observations(service, region, now, recent)
 
     async def _advance(
         self, pair: Pair, observations: list[Observation], now: datetime, mark: datetime | None
@@ -403,12 +414,14 @@ class Summaries:
         if detector is None or detector.decided != mark:
             detector = Detector(self.rules)
             if mark is not None:
-                for row in readings:
-                    if row.at > mark:
-                        break
-                    detector.step(row)
-                stored = await latest_incident(self.db, *pair)
-                detector.resume(_resumed(stored, readings) if stored else None)
+                told = await recent_incidents(
+                    self.db, service=pair[0], region=pair[1], until=now, limit=REBUILD_INCIDENTS
+                )
+                detector.warm(
+                    [row for row in readings if row.at <= mark],
+                    [(row.opened_at, row.resolved_at) for row in told],
+                )
+                detector.resume(_resumed(told[0], readings) if told else None)
         current = detector.current
         was_open = current.id if current is not None and detector.open else None
         changes: list[Change] = []
