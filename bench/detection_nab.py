@@ -134,7 +134,7 @@ def run_one(folder: Path, name: str) -> tuple[Result, Result, tuple[float, float
 
 
 HEADER = (
-    f"{'series':<26}{'hits':>7}{'FP':>5}{'FP/mo':>7}{'delay':>7}"
+    f"{'series':<30}{'hits':>7}{'FP':>5}{'FP/mo':>7}{'delay':>7}"
     f"{'std':>8}{'lowFP':>8}{'lowFN':>8}{'twice':>7}{'open':>6}"
 )
 
@@ -151,7 +151,7 @@ def line(label: str, results: list[Result], *, identity: bool) -> str:
     twice = str(sum(r.opened_twice for r in results)) if identity else "—"
     still = str(sum(r.unresolved for r in results)) if identity else "—"
     return (
-        f"{label:<26}{hits:>4}/{windows:<2}{fps:>5}{fps / months:>7.1f}{delay:>7}"
+        f"{label:<30}{hits:>4}/{windows:<2}{fps:>5}{fps / months:>7.1f}{delay:>7}"
         + "".join(f"{value:>8.1f}" for value in nab)
         + f"{twice:>7}{still:>6}"
     )
