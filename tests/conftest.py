@@ -181,6 +181,7 @@ _STORAGE_FIXTURES = frozenset(
         "postgres_databases",
         "fake_telegram",
         "tmp_path",
+        "tmp_path_factory",
     }
 )
 

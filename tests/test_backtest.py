@@ -33,6 +33,7 @@ def nab_file(folder: Path, surge_at: int, days: int = 4) -> tuple[Path, Path]:
     return series, labels
 
 
+@pytest.mark.process
 def test_backtest_prints_each_alert_and_the_scores(tmp_path):
     series, labels = nab_file(tmp_path, surge_at=3 * 288)
     done = outagebot(
@@ -53,6 +54,7 @@ def test_backtest_prints_each_alert_and_the_scores(tmp_path):
     assert "median delay from window start 1 buckets" in done.stdout
 
 
+@pytest.mark.process
 def test_backtest_json_is_one_object_per_alert_then_the_scores(tmp_path):
     series, labels = nab_file(tmp_path, surge_at=3 * 288)
     done = outagebot(
@@ -77,6 +79,7 @@ def test_backtest_json_is_one_object_per_alert_then_the_scores(tmp_path):
     assert final["summary"]["duplicate_openings"] == 0
 
 
+@pytest.mark.process
 def test_backtest_of_a_bad_file_says_what_is_wrong_in_one_line(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("timestamp,value\nyesterday,many\n")
