@@ -112,12 +112,14 @@ class Baseline:
         # during the cold start (Saturday nights) from ever being learned.
         values, weeks = self._hour_values(self.every, at, timedelta(weeks=1), rules.weeks)
         if weeks >= rules.min_weeks:
-            self._hour = (hour, median(values), "week")
-            return Expected(self._hour[1], self.spread(), "week")
+            centre = median(values)
+            self._hour = (hour, centre, "week")
+            return Expected(centre, self.spread(), "week")
         values, days = self._hour_values(self.clean, at, timedelta(days=1), rules.cold_days)
         if days >= rules.min_cold_days:
-            self._hour = (hour, median(values), "day")
-            return Expected(self._hour[1], self.spread(), "day")
+            centre = median(values)
+            self._hour = (hour, centre, "day")
+            return Expected(centre, self.spread(), "day")
         if len(self.recent) >= rules.min_recent:
             return Expected(median(self.recent), self.spread(), "recent")
         return None
