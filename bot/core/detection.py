@@ -13,6 +13,7 @@ See docs/detection.md.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -173,10 +174,12 @@ class Detector:
     readings can extend, escalate or resolve it, never move its start or open it twice.
     """
 
-    def __init__(self, rules: Thresholds | None = None) -> None:
+    def __init__(self, rules: Thresholds | None = None, *, remember: int | None = None) -> None:
+        """`remember`: how many finished incidents to keep (None: all, for a whole walk; the
+        refresh keeps none, since what it finished is stored)."""
         self.rules = rules or Thresholds()
         self.baseline = Baseline(self.rules)
-        self.finished: list[Incident] = []
+        self.finished: deque[Incident] = deque(maxlen=remember)
         self.current: _Open | None = None
         self.pending: list[tuple[Observation, Level]] = []
         self.below = 0

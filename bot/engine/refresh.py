@@ -405,14 +405,15 @@ class Summaries:
         """Judge the pair's readings that no refresh judged yet, continuing from what is stored.
 
         Readings up to the stored mark were judged before and alerted on: a Detector kept from
-        the last refresh continues as it is; otherwise one is rebuilt by walking them (for the
-        baseline) and then takes over the stored incident, so a newer baseline cannot move that
-        incident's start or open it twice. A crowd bucket is judged once it is complete.
+        the last refresh continues as it is; otherwise one is rebuilt from them without judging
+        them again (`Detector.warm`, for the baseline) and takes over the stored incident, so a
+        newer baseline cannot move that incident's start or open it twice. A crowd bucket is
+        judged once it is complete.
         """
         readings = self._readings(observations, now)
         detector = self.detectors.pop(pair, None)
         if detector is None or detector.decided != mark:
-            detector = Detector(self.rules)
+            detector = Detector(self.rules, remember=0)
             if mark is not None:
                 told = await recent_incidents(
                     self.db, service=pair[0], region=pair[1], until=now, limit=REBUILD_INCIDENTS
