@@ -44,8 +44,9 @@ DAY = timedelta(days=1)
 SWEEP_AFTER = timedelta(days=1)
 SWEEP_PER_RUN = 50
 # Detectors kept in memory between refreshes, most recently used; a pair not kept is rebuilt
-# from its stored readings and incident (a dense pair's state is about a megabyte).
-KEEP_DETECTORS = 256
+# from its stored readings and incident. A dense pair's state is about 1 MB at 55 days of
+# 15-minute buckets, so 64 stay well inside the bot's memory target.
+KEEP_DETECTORS = 64
 # Stored incidents a rebuilt Detector keeps out of its baseline (six weeks rarely hold more).
 REBUILD_INCIDENTS = 100
 
