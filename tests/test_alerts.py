@@ -173,6 +173,33 @@ async def test_escalation_and_resolution_are_alerted_and_levels_respected(bot_ha
     assert "peak 200" in alerts_to(bot_harness, everything)[-1].plain
 
 
+async def test_a_surge_soon_after_back_to_normal_is_told_as_up_again_then_ended_again(
+    bot_harness, delivery
+):
+    """Told "back to normal", a subscriber must hear when reports rise again, even within the
+    cooldown that keeps it one incident; and its new end is told too."""
+    chat = 5101
+    await follow(bot_harness, chat, "x", "PK")
+    start = NOW - timedelta(minutes=15 * 16)
+    waves = [[3, 3], [30, 30], [3, 3, 3, 3], [40, 40], [3, 3, 3, 3]]
+    for wave in waves:
+        await reports(bot_harness, wave, start=start)
+        await refresh(bot_harness)
+        start += timedelta(minutes=15 * len(wave))
+    await delivery.drain()
+    heads = [m.plain.splitlines()[1] for m in alerts_to(bot_harness, chat)[:1]] + [
+        m.plain.splitlines()[0] if "back to normal" in m.plain else m.plain.splitlines()[1]
+        for m in alerts_to(bot_harness, chat)[1:]
+    ]
+    assert heads == [
+        "🟠 🇵🇰 X in Pakistan: elevated reports",
+        "✅ 🇵🇰 X in Pakistan: back to normal",
+        "🟠 🇵🇰 X in Pakistan: reports up again (the same incident)",
+        "✅ 🇵🇰 X in Pakistan: back to normal",
+    ]
+    assert await refresh(bot_harness) == 0  # and nothing is told twice
+
+
 async def test_refreshing_again_queues_nothing_new_and_sent_rows_are_never_resent(
     bot_harness, delivery
 ):

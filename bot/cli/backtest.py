@@ -49,7 +49,7 @@ async def backtest_file(settings: Settings, args: argparse.Namespace) -> int:
         "incidents": outcome.incidents,
         "duplicate_openings": outcome.duplicate_openings,
         "unresolved": outcome.unresolved,
-        "reopenings_without_alert": outcome.reopenings,
+        "reopened": outcome.reopenings,
     }
     if args.json:
         print(json.dumps({"summary": summary, "scores": scores.as_json() if scores else None}))
@@ -58,7 +58,7 @@ async def backtest_file(settings: Settings, args: argparse.Namespace) -> int:
         f"{series.name}: {summary['alerts']} alerts for {outcome.incidents} incidents"
         f" ({summary['opened']} opened, {outcome.duplicate_openings} opened twice,"
         f" {outcome.unresolved} never resolved, {outcome.reopenings} surges within the"
-        " cooldown told as the same incident)"
+        " cooldown told as 'reports up again' on the same incident)"
     )
     if scores:
         print(_score_text(scores))

@@ -37,6 +37,9 @@ HEADLINES = {
     "opened": "{badge} <b>{where}: {level}</b>",
     "escalated": N_("{badge} <b>{where}: now {level}</b> (was {previous})"),
     "resolved": N_("✅ <b>{where}: back to normal</b>"),
+    # A surge within the cooldown after "back to normal": the same incident, so not a second
+    # "opened", but whoever was told it ended must hear that it did not.
+    "reopened": N_("{badge} <b>{where}: reports up again</b> (the same incident)"),
 }
 
 
@@ -101,14 +104,23 @@ def alert_text(transition: Transition, summary: PairSummary, now: datetime) -> s
 
 
 def dedup_key(transition: Transition, chat_id: int) -> str:
-    """One "opened" and one "resolved" per incident, one "escalated" per level it reaches.
+    """One "opened" per incident, one "escalated" per level it reaches, and one "resolved" per
+    end (one more after each "reopened").
 
     Keyed by the incident's stored id, which never changes once alerted: keying by its start
-    and level let a moved start or a re-judged level send a second "opened".
+    and level let a moved start or a re-judged level send a second "opened". An end and a
+    re-surge are told by when they happened, which each reading is judged once to decide.
     """
     incident = transition.incident
-    level = f":{incident.level}" if transition.kind == "escalated" else ""
-    return f"alert:{transition.kind}:{incident.id}{level}:{chat_id}"
+    if transition.kind == "escalated":
+        which = f":{incident.level}"
+    elif transition.kind == "resolved":
+        which = f":{int((incident.resolved_at or incident.last_seen).timestamp())}"
+    elif transition.kind == "reopened":
+        which = f":{int(incident.last_seen.timestamp())}"
+    else:
+        which = ""
+    return f"alert:{transition.kind}:{incident.id}{which}:{chat_id}"
 
 
 async def queue_alerts(connection: Connection, batch: RefreshBatch) -> int:
@@ -117,8 +129,6 @@ async def queue_alerts(connection: Connection, batch: RefreshBatch) -> int:
     for transition in batch.transitions:
         incident = transition.incident
         summary = batch.summaries.get((incident.service, incident.region))
-        # A surge within the cooldown continues an incident already announced: its card says
-        # so, a higher level is an escalation, and its end was told once already.
         if summary is None or transition.kind not in HEADLINES:
             continue
         chats = await subscribers_for(connection, incident.service, incident.region, incident.level)

@@ -79,7 +79,7 @@ class Alert:
 @dataclass
 class Outcome:
     alerts: list[Alert] = field(default_factory=list)
-    reopenings: int = 0  # surges within the cooldown: the same incident, no alert
+    reopenings: int = 0  # surges within the cooldown: the same incident, told "up again"
     incidents: int = 0
     unresolved: int = 0
 
