@@ -23,6 +23,7 @@ from bot.runtime.channel_setup import connect_channel
 from bot.runtime.context import CONTEXT_TYPES
 from bot.runtime.jobs import refresh_soon, schedule_jobs
 from bot.runtime.leadership import Leadership
+from bot.runtime.ordering import ChatOrderedProcessor
 from bot.runtime.state import BotState
 from handlers import register
 from storage.leases import lock_for
@@ -62,6 +63,8 @@ def build_application(
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
+        # A crowd asking at once is answered at once; one chat's updates still go in order.
+        .concurrent_updates(ChatOrderedProcessor(settings.concurrent_updates))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)

@@ -20,6 +20,10 @@ class Dialect:
     # Appended to a SELECT that claims rows: other replicas skip the rows one has claimed.
     # SQLite has one writer at a time, so it needs (and has) no such clause.
     skip_locked: str
+    # A statement taking a lock on one text key until the transaction ends, so transactions
+    # that read, decide and write the same thing take turns. SQLite's transactions already take
+    # turns (one writer), so it needs none.
+    key_lock: str = ""
 
     def utf8_bytes(self, column: str) -> str:
         """An expression giving a text column's UTF-8 bytes (kept compact in memory)."""
@@ -29,7 +33,11 @@ class Dialect:
 
 
 SQLITE = Dialect("sqlite", "")
-POSTGRESQL = Dialect("postgresql", " FOR UPDATE SKIP LOCKED")
+POSTGRESQL = Dialect(
+    "postgresql",
+    " FOR UPDATE SKIP LOCKED",
+    key_lock="SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+)
 
 
 @lru_cache(maxsize=1024)
