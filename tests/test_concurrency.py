@@ -234,3 +234,26 @@ def test_updates_of_a_chat_wait_behind_the_chat_and_inline_queries_behind_the_pe
     )
     assert ordering_key(inline) == ("user", 77)
     assert ordering_key(object()) is None
+
+
+def is_urdu(text: str) -> bool:
+    return any("\u0600" <= char <= "\u06ff" for char in text)
+
+
+async def test_each_person_in_a_crowd_is_answered_in_their_own_language(
+    polling_harness: BotHarness,
+) -> None:
+    """The reply language is set per update; concurrent updates must not take each other's."""
+    harness = polling_harness
+    people = [
+        harness.chat(user_id=8000 + index, language_code="ur" if index % 2 else "en")
+        for index in range(30)
+    ]
+    updates = [message(harness, person, "/status X Pakistan") for person in people]
+
+    replies = await poll_until_answered(harness, updates)
+
+    by_chat = {reply.chat_id: reply.plain for reply in replies}
+    assert len(by_chat) == 30
+    for index in range(30):
+        assert is_urdu(by_chat[8000 + index]) == bool(index % 2), by_chat[8000 + index]
