@@ -33,6 +33,12 @@ log = logging.getLogger(__name__)
 
 # A syntactically valid token for offline use (console, tests): never sent anywhere real.
 OFFLINE_TOKEN = "1234567:offline-console-token"
+# Connections to the Bot API. PTB opens up to 256, and httpcore looks at every pooled connection
+# on each request: in a crowd that cost more CPU than answering (bench/crowd.py, docs/
+# performance.md). Telegram takes about 30 messages a second from a bot, which a few connections
+# carry; 16 leave room, and an answer waiting for one waits up to POOL_WAIT_SECONDS, not PTB's 1 s.
+BOT_API_CONNECTIONS = 16
+POOL_WAIT_SECONDS = 30.0
 
 
 def build_application(
@@ -68,6 +74,8 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
+    else:
+        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(POOL_WAIT_SECONDS)
     application = builder.build()
     application.bot_data.settings = settings
     if clock is not None:
