@@ -4,10 +4,13 @@ ratios measured in one run.
 
 Everything runs on 127.0.0.1. A Bot API stand-in in a process of its own (bench/botapi.py) takes
 `--delay` seconds to answer each sendMessage, as Telegram's round trip does, and holds a queue of
-updates per bot token that getUpdates long-polls. Four bots run side by side, each its own
+updates per bot token that getUpdates long-polls. Five bots run side by side, each its own
 process and token:
 
     echo (concurrent)   a bare PTB echo bot with `concurrent_updates(True)`: the reference
+    echo (concurrent; 16 connections)
+                        the same with outagebot's pool of Bot API connections: against it,
+                        what differs is outagebot's own work
     echo (default)      the same with PTB's defaults (one update at a time): context
     outagebot polling   `outagebot run` with its default settings
     outagebot webhook   `outagebot run --webhook`, the crowd posted by a Telegram stand-in
@@ -19,7 +22,7 @@ must first answer with the card its own refresh prepared, and every answer of a 
 must be that card, or the figure is marked invalid. `--rounds` rounds, in each every delay and
 every bot in rotating order; ratios are taken per round and their median printed.
 
-    python bench/crowd.py                       # about 2 minutes
+    python bench/crowd.py                       # about 3 minutes
     python bench/crowd.py --people 500 --delays 0.06 --rounds 5
 """
 
@@ -71,7 +74,14 @@ PREPARED_MARK = "<i>Updated "  # the footer of a prepared card ("As of" when mad
 START_TIMEOUT = 120.0
 CROWD_TIMEOUT = 180.0
 LOGS = OUT / "crowd"
-BOTS = ("echo (concurrent)", "echo (default)", "outagebot polling", "outagebot webhook")
+BOTS = (
+    "echo (concurrent)",
+    "echo (concurrent; 16 connections)",
+    "echo (default)",
+    "outagebot polling",
+    "outagebot webhook",
+)
+ECHO_POOL = 16  # outagebot's own pool (bot.app.application.BOT_API_CONNECTIONS)
 REFERENCE = "echo (concurrent)"
 
 
@@ -191,8 +201,8 @@ def bot_api() -> Iterator[BotAPI]:
 # --------------------------------------------------------------------------- the bots
 
 
-def run_echo_bot(base_url: str, token: str, concurrent: bool) -> None:
-    """The reference: PTB's echo example, nothing else."""
+def run_echo_bot(base_url: str, token: str, concurrent: bool, pool: int | None) -> None:
+    """The reference: PTB's echo example, nothing else (`pool`: connections to the Bot API)."""
     from telegram import Update
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
@@ -203,6 +213,8 @@ def run_echo_bot(base_url: str, token: str, concurrent: bool) -> None:
     builder = ApplicationBuilder().token(token).base_url(base_url)
     if concurrent:
         builder = builder.concurrent_updates(True)
+    if pool:
+        builder = builder.connection_pool_size(pool).pool_timeout(30)
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.run_polling(poll_interval=0, timeout=30)
@@ -240,6 +252,7 @@ def start_bot(index: int, name: str, api: BotAPI, folder: Path) -> Bot:
         concurrent = "concurrent" in name
         command = [sys.executable, __file__, "--echo-bot", f"{api.url}/bot", token]
         command += ["--concurrent"] if concurrent else []
+        command += ["--pool", str(ECHO_POOL)] if "connections" in name else []
     else:
         env.update(
             OUTAGEBOT_TOKEN=token,
@@ -456,12 +469,13 @@ def main() -> int:
         "--echo-bot", nargs=2, metavar=("BASE_URL", "TOKEN"), help=argparse.SUPPRESS
     )
     parser.add_argument("--concurrent", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pool", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bot_api:
         asyncio.run(serve(CrowdBotAPI))
         return 0
     if args.echo_bot:
-        run_echo_bot(*args.echo_bot, concurrent=args.concurrent)
+        run_echo_bot(*args.echo_bot, concurrent=args.concurrent, pool=args.pool)
         return 0
     args.delays = [float(value) for value in args.delays.split(",")]
     args.bots = {REFERENCE, *(name.strip() for name in args.bots.split(","))}
