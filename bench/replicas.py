@@ -35,7 +35,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,14 +45,32 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from common import OUT, ROOT, header, note, percentile
+from botapi import (
+    CLOCK_TICKS,
+    HOST,
+    BotAPIProtocol,
+    bot_user,
+    checkout_path,
+    child_env,
+    children,
+    cpu_seconds,
+    free_port,
+    ok,
+    params_of,
+    proc_stat,
+    sent_message,
+    serve,
+    start,
+    status_message,
+    stop,
+)
+from common import OUT, header, note, percentile
 
 from tests.postgres import PostgresUnavailable, throwaway_cluster
 
-HOST = "127.0.0.1"  # the only address this bench ever talks to
 TOKEN = "5550001:bench-replicas-token-0123456789abcdefghij"
 SECRET = "bench-replicas-secret_0123456789abcdef"
 WEBHOOK_URL = "https://example.invalid/telegram"  # never contacted: --no-set-webhook
@@ -67,20 +84,14 @@ CHAT_BLOCK = 1_000_000
 CARD_MARK = "since February 2024"
 PREPARED_MARK = "<i>Updated "
 START_TIMEOUT = 90.0  # a leader refreshes at start; followers take it in within 5 s
-STOP_TIMEOUT = 30.0  # the bot's own grace is 25 s
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LOGS = OUT / "replicas"
-
-_children: list[subprocess.Popen[bytes]] = []  # everything started; main() stops what is left
 
 
 # --------------------------------------------------------------------------- the fake Bot API
 
 
-class FakeTelegram(asyncio.Protocol):
-    """HTTP/1.1 with keep-alive, just enough for PTB's httpx client; no framework in the way.
-
-    Answers getMe with a bot, sendMessage with a Message, any other method with ok:true, and
+class FakeTelegram(BotAPIProtocol):
+    """Answers getMe with a bot, sendMessage with a Message, any other method with ok:true, and
     GET /stats with what it saw: methods called, and the replies per replica by kind.
     """
 
@@ -92,44 +103,6 @@ class FakeTelegram(asyncio.Protocol):
     }
     message_id: ClassVar[int] = 0
 
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-        self.buffer = bytearray()
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            lines = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
-            verb, target, _ = lines[0].split(" ", 2)
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            if "chunked" in headers.get("transfer-encoding", ""):
-                parsed = _dechunk(self.buffer, end + 4)
-                if parsed is None:
-                    return
-                body, used = parsed
-            else:
-                used = end + 4 + int(headers.get("content-length") or 0)
-                if len(self.buffer) < used:
-                    return
-                body = bytes(self.buffer[end + 4 : used])
-            del self.buffer[:used]
-            payload = self.answer(verb, target, headers.get("content-type", ""), body)
-            self.transport.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                + str(len(payload)).encode()
-                + b"\r\n\r\n"
-                + payload
-            )
-            if headers.get("connection", "").lower() == "close":
-                self.transport.close()
-                return
-
     def answer(self, verb: str, target: str, content_type: str, body: bytes) -> bytes:
         cls = type(self)
         if verb == "GET" and target == "/stats":
@@ -138,9 +111,9 @@ class FakeTelegram(asyncio.Protocol):
         cls.methods[method] += 1
         result: object = True
         if method == "getMe":
-            result = {"id": 5550001, "is_bot": True, "first_name": "bench", "username": "b_bot"}
+            result = bot_user(5550001)
         elif method == "sendMessage":
-            params = _params(body, content_type)
+            params = params_of(body, content_type)
             chat_id = int(params.get("chat_id", 0))
             text = params.get("text", "")
             replica = chat_id // CHAT_BLOCK - 1
@@ -151,49 +124,8 @@ class FakeTelegram(asyncio.Protocol):
             else:
                 cls.replies["other"][replica] += 1
             cls.message_id += 1
-            result = {
-                "message_id": cls.message_id,
-                "date": int(time.time()),
-                "text": "",
-                "chat": {"id": chat_id, "type": "private"},
-            }
-        return json.dumps({"ok": True, "result": result}).encode()
-
-
-def _dechunk(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
-    """A chunked body and where it ends, or None while it is still arriving."""
-    body = bytearray()
-    at = start
-    while True:
-        line_end = buffer.find(b"\r\n", at)
-        if line_end < 0:
-            return None
-        size = int(bytes(buffer[at:line_end]).split(b";")[0], 16)
-        at = line_end + 2
-        if size == 0:
-            trailer_end = buffer.find(b"\r\n", at)
-            return None if trailer_end < 0 else (bytes(body), trailer_end + 2)
-        if len(buffer) < at + size + 2:
-            return None
-        body += buffer[at : at + size]
-        at += size + 2
-
-
-def _params(body: bytes, content_type: str) -> dict[str, str]:
-    if "json" in content_type:
-        return {key: str(value) for key, value in json.loads(body or b"{}").items()}
-    return {key: values[0] for key, values in parse_qs(body.decode()).items()}
-
-
-async def serve_fake_telegram() -> None:
-    """The child process: print the port, then serve until SIGTERM."""
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(FakeTelegram, HOST, 0, backlog=1024)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with server:
-        await stop.wait()
+            result = sent_message(cls.message_id, chat_id)
+        return ok(result)
 
 
 @dataclass
@@ -216,78 +148,22 @@ class FakeBotAPI:
 
 @contextlib.contextmanager
 def fake_bot_api() -> Iterator[FakeBotAPI]:
-    process = _start([sys.executable, __file__, "--serve-fake-telegram"], stdout=subprocess.PIPE)
+    process = start([sys.executable, __file__, "--serve-fake-telegram"], stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None
         yield FakeBotAPI(process, int(process.stdout.readline()))
     finally:
-        _stop(process)
+        stop(process)
 
 
 # --------------------------------------------------------------------------- processes and CPU
-
-
-def _start(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
-    # A session of its own: Ctrl-C reaches only this script, which then stops each child.
-    options.setdefault("cwd", ROOT)
-    process = subprocess.Popen(command, start_new_session=True, **options)
-    _children.append(process)
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes]) -> int | None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
-    return process.returncode
-
-
-def _child_env(extra: dict[str, str]) -> dict[str, str]:
-    proxies = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("OUTAGEBOT_") and k.upper() not in proxies
-    }
-    env["NO_PROXY"] = env["no_proxy"] = HOST  # PTB's httpx honours proxy variables: not here
-    env.update(extra)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def _stat(pid: int | str) -> list[str] | None:
-    """/proc/<pid>/stat from field 3 (state) on: the name may hold spaces and parentheses."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-
-
-def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
-    """User + system CPU of a process (all its threads); 0 once it is gone."""
-    fields = _stat(pid)
-    if fields is None:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime
-    if reaped_children:
-        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: backends that exited
-    return ticks / CLOCK_TICKS
 
 
 def postgres_cpu(postmaster: int) -> float:
     """The whole cluster: the postmaster, its live backends, and the ones it reaped."""
     total = cpu_seconds(postmaster, reaped_children=True)
     for entry in Path("/proc").iterdir():
-        fields = _stat(entry.name) if entry.name.isdigit() else None
+        fields = proc_stat(entry.name) if entry.name.isdigit() else None
         if fields is not None and int(fields[1]) == postmaster:
             total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     return total
@@ -307,11 +183,11 @@ class Replica:
     def __init__(self, name: str, index: int, database: str, fake: FakeBotAPI) -> None:
         self.name = name
         self.index = index
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log = LOGS / f"{name}.log"
         self.client: httpx.AsyncClient | None = None
-        env = _child_env(
+        env = child_env(
             {
                 "OUTAGEBOT_TOKEN": TOKEN,
                 "OUTAGEBOT_BASE_URL": fake.base_url,
@@ -319,9 +195,7 @@ class Replica:
                 "OUTAGEBOT_WEBHOOK_SECRET": SECRET,
                 "HOME": str(LOGS),  # with cwd=LOGS: no developer's .env or default database
                 # this checkout's code, installed or not
-                "PYTHONPATH": os.pathsep.join(
-                    filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
-                ),
+                "PYTHONPATH": checkout_path(),
             }
         )
         command = [
@@ -339,7 +213,7 @@ class Replica:
             "--no-set-webhook",
         ]
         with self.log.open("wb") as out:
-            self.process = _start(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=LOGS)
+            self.process = start(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=LOGS)
 
     def connect(self, workers: int) -> httpx.AsyncClient:
         # A pool per replica: httpcore scans every pooled connection on each request, and one
@@ -432,17 +306,7 @@ class Load:
 
 
 def status_update(update_id: int, chat_id: int) -> bytes:
-    """What Telegram posts when someone sends /status X Pakistan in a private chat."""
-    person = {"id": chat_id, "is_bot": False, "first_name": "Ayesha", "language_code": "en"}
-    message = {
-        "message_id": update_id,
-        "date": int(time.time()),
-        "chat": {"id": chat_id, "type": "private", "first_name": "Ayesha"},
-        "from": person,
-        "text": "/status X Pakistan",
-        "entities": [{"type": "bot_command", "offset": 0, "length": len("/status")}],
-    }
-    return json.dumps({"update_id": update_id, "message": message}).encode()
+    return json.dumps(status_message(update_id, chat_id)).encode()
 
 
 class LoadGenerator:
@@ -728,7 +592,7 @@ async def measure_all(
                 ]
         finally:
             for config in configs:
-                config.exit_codes = [_stop(r.process) for r in config.replicas]
+                config.exit_codes = [stop(r.process) for r in config.replicas]
                 config.problems = sum(len(r.problems()) for r in config.replicas)
     replies = {kind: n - before["replies"][kind] for kind, n in after["replies"].items()}
     methods = after["methods"] - before["methods"]
@@ -948,7 +812,7 @@ def main() -> int:
     parser.add_argument("--serve-fake-telegram", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_telegram:
-        asyncio.run(serve_fake_telegram())
+        asyncio.run(serve(FakeTelegram))
         return 0
     args.configs = [name.strip() for name in args.configs.split(",") if name.strip()]
     unknown = [name for name in args.configs if name not in CONFIGS]
@@ -981,8 +845,8 @@ def main() -> int:
         print("interrupted: every process and database this bench started is gone", file=sys.stderr)
         return 130
     finally:
-        for process in _children:  # whatever an interruption left running
-            _stop(process)
+        for process in children:  # whatever an interruption left running
+            stop(process)
     print()
     return report(configs, seen, args)
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 mkdir -p bench/out
 rm -f bench/out/prepared-*  # made again with the current code, once, by status_latency
 results="bench/out/results-$(date -u +%Y%m%dT%H%M%SZ).txt"
-for script in import_rate refresh_scaling history_cap status_latency memory fanout postgres_storage replicas; do
+for script in import_rate import_floor refresh_scaling history_cap status_latency memory fanout crowd postgres_storage replicas; do
     python3 "bench/${script}.py" | tee -a "$results"
     echo | tee -a "$results"
 done

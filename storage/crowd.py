@@ -95,6 +95,12 @@ async def record_report(
     bucket_at = bucket_start(at, bucket_minutes)
     now = to_epoch(at)
     async with db.transaction() as connection:
+        # Read committed lets two reports read the same counts and both act on them: the
+        # person's limit would let extras through, and the pair's count would lose one.
+        # Pair before person, always, so two reports never wait on each other in a circle.
+        if db.dialect.key_lock:
+            for key in (f"crowd-pair:{service}:{region}", f"crowd-reporter:{reporter}"):
+                await connection.execute(db.dialect.key_lock, (key,))
         if await _already_reported(connection, service, region, bucket_at, reporter):
             count = await _bucket_count(connection, service, region, bucket_at)
             return ReportOutcome("duplicate", from_epoch(bucket_at), count)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 
+from storage.bulk import no_cycle_collection
 from storage.database import Connection, Database, Row
 from storage.records import Observation
 from storage.timecodec import from_epoch, to_epoch
@@ -15,31 +17,53 @@ OBSERVATION_SELECT = (
 )
 
 
+# Columns a row may leave to the schema's default: (name, position in Observation, default).
+# The record's defaults are the schema's (migrations/0001_initial.sql).
+OPTIONAL_COLUMNS = tuple(
+    (name, Observation._fields.index(name), Observation._field_defaults[name])
+    for name in ("url", "qualifier", "precision", "note", "baseline")
+)
+
+
 async def insert_observations(
     connection: Connection, rows: Sequence[Observation], source_ids: dict[str, int]
 ) -> int:
-    """Insert inside the caller's transaction; an existing (pair, time, source) is kept as is."""
+    """Insert inside the caller's transaction; an existing (pair, time, source) is kept as is.
+
+    A column every row leaves at its default is left out of the statement: most files carry
+    counts alone, and binding five constant columns a row was a third of landing them.
+    """
     before = connection.total_changes
+    with no_cycle_collection():
+        extras = [
+            (name, position)
+            for name, position, default in OPTIONAL_COLUMNS
+            if set(map(itemgetter(position), rows)) - {default}
+        ]
+        # A file repeats a few thousand bucket times across every pair: convert each once.
+        epochs = {at: to_epoch(at) for at in set(map(itemgetter(2), rows))}
+        # Observation's first five fields: service, region, at, count, source.
+        if extras:
+            more = [position for _, position in extras]
+            params = [
+                (
+                    row[0],
+                    row[1],
+                    epochs[row[2]],
+                    row[3],
+                    source_ids[row[4]],
+                    *map(row.__getitem__, more),
+                )
+                for row in rows
+            ]
+        else:
+            params = [(row[0], row[1], epochs[row[2]], row[3], source_ids[row[4]]) for row in rows]
+    columns = ", ".join(["service, region, at, count, source_id", *(name for name, _ in extras)])
+    marks = ", ".join("?" * (5 + len(extras)))
     await connection.executemany(
-        "INSERT INTO observations"
-        " (service, region, at, count, source_id, url, qualifier, precision, note, baseline)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        f"INSERT INTO observations ({columns}) VALUES ({marks})"
         " ON CONFLICT (service, region, at, source_id) DO NOTHING",
-        [
-            (
-                row.service,
-                row.region,
-                to_epoch(row.at),
-                row.count,
-                source_ids[row.source],
-                row.url,
-                row.qualifier,
-                row.precision,
-                row.note,
-                row.baseline,
-            )
-            for row in rows
-        ],
+        params,
     )
     return connection.total_changes - before
 

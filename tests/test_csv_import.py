@@ -160,3 +160,28 @@ def test_optional_cells_may_be_empty_and_are_checked_when_filled():
         "number",
         "line 6, column service: unknown service 'twiter' (did you mean X?)",
     ]
+
+
+def test_columns_in_any_order_land_in_their_fields_and_problems_name_the_right_column():
+    text = (
+        "baseline,source,count,at,region,service\n"
+        "2.5,Monitor,5,2025-03-10T10:00:00Z,pk,x\n"
+        "-1,Monitor,many,2025-03-10T10:15:00Z,Pakistn,x\n"
+    )
+    with pytest.raises(DatasetError) as raised:
+        parse_csv_dataset(text, default_catalog())
+    assert raised.value.problems == [
+        "line 3, column count: Input should be a valid integer, unable to parse string as an "
+        "integer",
+        "line 3, column baseline: Input should be greater than or equal to 0",
+        "line 3, column region: unknown region 'Pakistn' (did you mean Pakistan?)",
+    ]
+    (row,) = parse_csv_dataset(text.rsplit("\n", 2)[0] + "\n", default_catalog()).observations
+    assert (row.service, row.region, row.count, row.source, row.baseline, row.url) == (
+        "x",
+        "PK",
+        5,
+        "Monitor",
+        2.5,
+        None,
+    )

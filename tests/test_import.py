@@ -177,7 +177,7 @@ async def test_an_import_failing_inside_the_transaction_leaves_no_trace(database
         dataset = parse_dataset(json.dumps(GOOD), default_catalog())
         broken = replace(
             dataset,
-            observations=(dataset.observations[0], replace(dataset.observations[1], count=-1)),
+            observations=(dataset.observations[0], dataset.observations[1]._replace(count=-1)),
         )
         with pytest.raises(Exception, match=r"(?i)check constraint"):
             await import_dataset(db, broken)

@@ -88,7 +88,7 @@ async def test_a_migration_numbered_below_the_latest_still_runs(
     empty_database_target, tmp_path, monkeypatch
 ):
     """Two branches may add 0005 and 0006; whichever lands last must still be applied."""
-    import storage.database as database
+    from storage.database import schema as database  # where Database.migrate looks them up
 
     real = list(database.migrations())
     late = (real[-1][0] - 1, "late.sql", "CREATE TABLE late_arrival (x INTEGER);")
@@ -108,7 +108,7 @@ async def test_rebuilding_restrictions_keeps_every_record_step_and_source(
     empty_database_target, monkeypatch
 ):
     """Migration 0008 rebuilds three tables; what was there before must all be there after."""
-    import storage.database as database
+    from storage.database import schema as database  # where Database.migrate looks them up
 
     real = list(database.migrations())
     monkeypatch.setattr(database, "migrations", lambda: [m for m in real if m[0] < 8])

@@ -23,6 +23,7 @@ from bot.runtime.channel_setup import connect_channel
 from bot.runtime.context import CONTEXT_TYPES
 from bot.runtime.jobs import refresh_soon, schedule_jobs
 from bot.runtime.leadership import Leadership
+from bot.runtime.ordering import ChatOrderedProcessor
 from bot.runtime.state import BotState
 from handlers import register
 from storage.leases import lock_for
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 
 # A syntactically valid token for offline use (console, tests): never sent anywhere real.
 OFFLINE_TOKEN = "1234567:offline-console-token"
+# Connections to the Bot API. PTB opens up to 256, and httpcore looks at every pooled connection
+# on each request: in a crowd that cost more CPU than answering (bench/crowd.py, docs/
+# performance.md). Telegram takes about 30 messages a second from a bot, which a few connections
+# carry; 16 leave room, and an answer waiting for one waits up to POOL_WAIT_SECONDS, not PTB's 1 s.
+BOT_API_CONNECTIONS = 16
+POOL_WAIT_SECONDS = 30.0
 
 
 def build_application(
@@ -62,9 +69,13 @@ def build_application(
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
+        # A crowd asking at once is answered at once; one chat's updates still go in order.
+        .concurrent_updates(ChatOrderedProcessor(settings.concurrent_updates))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
+    else:
+        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(POOL_WAIT_SECONDS)
     application = builder.build()
     application.bot_data.settings = settings
     if clock is not None:

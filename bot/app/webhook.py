@@ -3,8 +3,9 @@
 A starlette app served by uvicorn shares one asyncio loop with the PTB Application (the approach
 of PTB's customwebhookbot example). Each accepted update is processed inside its request, so an
 in-flight request is an in-flight update: a graceful shutdown that lets requests finish lets
-updates finish, and only then stops the Application. Several replicas can serve one bot behind a
-load balancer; each only needs the same URL and secret.
+updates finish, and only then stops the Application. Requests go through the Application's
+update processor, as polled updates do, so one chat's updates keep their order here too. Several
+replicas can serve one bot behind a load balancer; each only needs the same URL and secret.
 """
 
 from __future__ import annotations
@@ -131,7 +132,11 @@ class WebhookApp:
             log.log(level, "webhook request refused with %d: %s", refusal.status, refusal.reason)
             return PlainTextResponse(refusal.reason, status_code=refusal.status)
         try:
-            await self.application.process_update(update)
+            # Through the update processor, as polled updates go: one chat's updates in order,
+            # however many requests Telegram has open at once.
+            await self.application.update_processor.process_update(
+                update, self.application.process_update(update)
+            )
         except Exception:
             # Handler errors already went to the error handler; whatever still escapes would be
             # delivered again and again if we answered 5xx, so it is logged and acknowledged.

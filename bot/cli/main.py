@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from telegram.error import InvalidToken, NetworkError
-
 from bot.config.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from bot.core.catalog import default_catalog
 from bot.core.clock import Clock, FixedClock, SystemClock, parse_instant
@@ -173,18 +171,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnavailable as error:
         print(f"outagebot: {error}", file=sys.stderr)  # the password is already masked
         return 1
+
+
+def run_on_telegram(settings: Settings, options: argparse.Namespace) -> int:
+    """`run`, with a refused token or an unreachable Bot API said in one line.
+
+    telegram is imported here, not at the top: every other command starts without it, and an
+    `outagebot import` from cron spent a tenth of its time loading it.
+    """
+    from telegram.error import InvalidToken, NetworkError
+
+    try:
+        return run(settings, options)
     except InvalidToken:
         print(f"outagebot: {REFUSED_TOKEN}", file=sys.stderr)
         return 2
     except NetworkError as error:  # only a start-up failure gets this far; PTB retries the rest
-        why = redact(str(error), secrets)
+        why = redact(str(error), settings.secrets())
         print(f"outagebot: cannot reach the Bot API at {settings.base_url}: {why}", file=sys.stderr)
         return 1
 
 
 def _command(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     if args.command == "run":
-        return run(settings, args)
+        return run_on_telegram(settings, args)
     if args.command == "import":
         return asyncio.run(import_file(settings, args.file))
     if args.command == "replay":

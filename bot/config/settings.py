@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     refresh_seconds: float = Field(default=60.0, gt=0, description="Summary refresh interval.")
     poll_interval: float = Field(default=0.0, ge=0, description="Pause between getUpdates calls.")
     poll_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll timeout.")
+    concurrent_updates: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        description="Most updates handled at once; one chat's updates always go in order "
+        "(1: one update at a time).",
+    )
     report_salt: SecretStr | None = Field(
         default=None,
         description="Secret salt for hashing reporters' user ids; generated and stored in the "

@@ -1,0 +1,143 @@
+"""SQLite through aiosqlite: one connection, one writer at a time.
+
+aiosqlite runs every statement on one background thread per connection, so a single connection
+already serialises access; the asyncio lock makes a transaction exclusive across awaits, so one
+writer's statements never interleave with another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.database.dialect import SQLITE
+from storage.database.protocol import Connection, Database, Row
+from storage.database.schema import split_statements
+from storage.database.urls import is_postgres, sqlite_path, unavailable
+
+
+class SqliteConnection:
+    """aiosqlite's connection with the reads the PostgreSQL side offers too."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self.raw = raw
+
+    @property
+    def total_changes(self) -> int:
+        return self.raw.total_changes
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.raw.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self.raw.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self.raw.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class SqliteDatabase(Database):
+    dialect = SQLITE
+
+    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+        self.raw = connection
+        self.connection = SqliteConnection(connection)
+        self.path = path
+        self.target = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def takes(cls, target: str | Path) -> bool:
+        return not is_postgres(target)  # a bare path, or sqlite:///…
+
+    @classmethod
+    async def open_target(cls, target: str | Path, *, pool_size: int) -> SqliteDatabase:
+        try:
+            return await cls.connect(sqlite_path(target))
+        except (OSError, sqlite3.OperationalError) as error:
+            if isinstance(error, sqlite3.OperationalError) and "unable to open" not in str(error):
+                raise
+            raise unavailable(target, error) from None
+
+    @classmethod
+    async def connect(cls, path: str) -> SqliteDatabase:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction means exactly
+        # what `transaction()` says.
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        database = cls(connection, path)
+        try:
+            await database._configure()
+            await database.migrate()
+        except BaseException:
+            await connection.close()  # its worker thread would otherwise keep the process alive
+            raise
+        return database
+
+    async def _configure(self) -> None:
+        for pragma in (
+            "PRAGMA journal_mode = WAL",  # readers (other processes too) never block the writer
+            "PRAGMA synchronous = NORMAL",  # durable at checkpoints; safe with WAL
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000",  # an `outagebot import` from cron may hold the lock
+        ):
+            await self.raw.execute(pragma)
+
+    async def close(self) -> None:
+        await self.raw.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        async with self._lock:
+            await self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                await self.raw.execute("ROLLBACK")
+                raise
+            else:
+                await self.raw.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self.connection.fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self.connection.fetchone(sql, params)
+
+    @asynccontextmanager
+    async def _migrating(self) -> AsyncIterator[SqliteConnection]:
+        yield self.connection  # one file, and BEGIN IMMEDIATE in _apply serialises writers
+
+    async def _apply(self, connection: Connection, version: int, name: str, sql: str) -> None:
+        async with self.transaction() as writer:
+            for statement in split_statements(sql):
+                await writer.execute(statement)
+            await writer.execute(
+                "INSERT INTO schema_version (version, name) VALUES (?, ?)", (version, name)
+            )
+
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name <> 'schema_version' ORDER BY name"
+        )
+        return [row[0] for row in rows]
