@@ -93,6 +93,47 @@ SQLITE = Dialect("sqlite", "")
 POSTGRESQL = Dialect("postgresql", " FOR UPDATE SKIP LOCKED")
 
 
+# The URL schemes each engine answers to, as other tools spell them (SQLAlchemy's driver suffixes
+# included), so a URL copied from another project's settings works as it is.
+_SCHEMES = {
+    "sqlite": SQLITE_SCHEME,
+    "sqlite3": SQLITE_SCHEME,
+    "sqlite+aiosqlite": SQLITE_SCHEME,
+    "sqlite+pysqlite": SQLITE_SCHEME,
+    "postgresql": "postgresql://",
+    "postgres": "postgresql://",
+    "postgresql+asyncpg": "postgresql://",
+    "postgresql+psycopg": "postgresql://",
+    "postgresql+psycopg2": "postgresql://",
+    "pgsql": "postgresql://",
+}
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+
+
+class UnsupportedDatabase(ValueError):
+    """A URL naming an engine the bot does not run on; the message names the scheme only."""
+
+
+def database_target(target: str | Path) -> str:
+    """The target in the spelling the rest of this module reads: a path, `sqlite://…` or
+    `postgresql://…`.
+
+    Any other `scheme://` is refused: taken as a file path it would create a SQLite file named
+    after the URL, password and all, and the bot would answer from an empty database.
+    """
+    text = str(target)
+    match = _URL.match(text)
+    if match is None:
+        return text
+    scheme = _SCHEMES.get(match.group(1).lower())
+    if scheme is None:
+        raise UnsupportedDatabase(
+            f"the bot cannot use a {match.group(1)}:// database; give a SQLite file path,"
+            " sqlite:///file.db or postgresql://user:password@host/db"
+        )
+    return scheme + text[match.end() :]
+
+
 def is_postgres(target: str | Path) -> bool:
     return str(target).startswith(POSTGRES_SCHEMES)
 
@@ -109,7 +150,7 @@ def sqlite_path(target: str | Path) -> str:
 def redacted(target: str | Path) -> str:
     """A database target fit for logs and messages: a URL's password replaced by ***."""
     text = str(target)
-    if not is_postgres(text):
+    if not _URL.match(text):
         return text
     parts = urlsplit(text)
     if parts.password is None:
@@ -121,7 +162,7 @@ def redacted(target: str | Path) -> str:
 
 def password_of(target: str | Path) -> str | None:
     """The secret a logger must scrub, if the target carries one."""
-    return urlsplit(str(target)).password if is_postgres(target) else None
+    return urlsplit(str(target)).password if _URL.match(str(target)) else None
 
 
 class DatabaseUnavailable(Exception):
@@ -148,6 +189,10 @@ class Database(ABC):
 
         Either way the schema is brought up to date before the database is handed out.
         """
+        try:
+            target = database_target(target)
+        except UnsupportedDatabase as error:
+            raise DatabaseUnavailable(f"cannot open the database: {error}") from None
         if is_postgres(target):
             import asyncpg
 

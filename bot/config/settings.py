@@ -154,6 +154,10 @@ class Settings(BaseSettings):
             return str(value)
         if isinstance(value, str) and value.startswith("~"):
             return str(Path(value).expanduser())
+        if isinstance(value, str):
+            from storage.database import database_target
+
+            return database_target(value.strip())  # its ValueError never quotes the URL
         return value
 
     @field_validator("log_level", mode="before")
