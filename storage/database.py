@@ -166,15 +166,45 @@ def password_of(target: str | Path) -> str | None:
 
 
 class DatabaseUnavailable(Exception):
-    """The database could not be opened at all: a message for the person starting the bot."""
+    """The database cannot be used (opened, or written): one line for the person running the bot,
+    naming the database, what is wrong and what to do."""
 
 
-def _unavailable(target: str | Path, error: BaseException) -> DatabaseUnavailable:
+# What the environment did to a SQLite file, by SQLite's primary result code, and what a person
+# can do about it. Extended codes (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED) share the advice.
+_SQLITE_ADVICE = {
+    "SQLITE_READONLY": "it is read-only for this user: make the file and its folder writable (the"
+    " folder holds the -wal and -shm files beside it), or use another path",
+    "SQLITE_CANTOPEN": "the file cannot be opened: check that its folder exists and that this user"
+    " may write there, or use another path",
+    "SQLITE_PERM": "this user may not write it: check its permissions, or use another path",
+    "SQLITE_FULL": "the disk is full: free some space, then run the command again",
+    "SQLITE_IOERR": "the disk refused a read or write (most often because it is full): free some"
+    " space or check the disk, then run the command again",
+    "SQLITE_NOTADB": "it is not a SQLite database: give the bot's own database file, or a path"
+    " where none exists yet to start a new one",
+    "SQLITE_CORRUPT": "the file is damaged: restore it from a backup, or start a new one elsewhere",
+}
+
+
+def _unavailable(
+    target: str | Path, error: BaseException, *, doing: str = "open"
+) -> DatabaseUnavailable:
     why = str(error) or type(error).__name__
     password = password_of(target)
     if password:
         why = why.replace(password, "***")
-    return DatabaseUnavailable(f"cannot open the database {redacted(target)}: {why}")
+    code = getattr(error, "sqlite_errorname", "") or ""
+    advice = next((text for name, text in _SQLITE_ADVICE.items() if code.startswith(name)), None)
+    if advice is not None:
+        why = f"{advice} ({why}); nothing was changed"
+    return DatabaseUnavailable(f"cannot {doing} the database {redacted(target)}: {why}")
+
+
+def is_environmental(error: BaseException) -> bool:
+    """A SQLite error that the disk, the file or its permissions caused, not the statement."""
+    code = getattr(error, "sqlite_errorname", "") or ""
+    return isinstance(error, sqlite3.Error) and code.startswith(tuple(_SQLITE_ADVICE))
 
 
 class Database(ABC):
@@ -211,8 +241,8 @@ class Database(ABC):
                 raise _unavailable(target, error) from None
         try:
             return await SqliteDatabase.connect(sqlite_path(target))
-        except (OSError, sqlite3.OperationalError) as error:
-            if isinstance(error, sqlite3.OperationalError) and "unable to open" not in str(error):
+        except (OSError, sqlite3.Error) as error:
+            if isinstance(error, sqlite3.Error) and not is_environmental(error):
                 raise
             raise _unavailable(target, error) from None
 
@@ -345,15 +375,28 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        """A write transaction; a full disk or a read-only file becomes DatabaseUnavailable.
+
+        SQLite rolls back by itself after a full disk or an I/O error, so a ROLLBACK of ours
+        would fail with "no transaction is active" and hide the error that matters.
+        """
         async with self._lock:
-            await self.raw.execute("BEGIN IMMEDIATE")
             try:
-                yield self.connection
-            except BaseException:
-                await self.raw.execute("ROLLBACK")
+                await self.raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.connection
+                except BaseException:
+                    if self.raw.in_transaction:
+                        await self.raw.execute("ROLLBACK")
+                    raise
+                else:
+                    await self.raw.execute("COMMIT")
+            except sqlite3.Error as error:
+                if self.raw.in_transaction:  # a COMMIT that failed leaves it open
+                    await self.raw.execute("ROLLBACK")
+                if is_environmental(error):
+                    raise _unavailable(self.path, error, doing="write to") from None
                 raise
-            else:
-                await self.raw.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self.connection.fetchall(sql, params)
