@@ -121,4 +121,16 @@ def test_import_into_a_new_file_fills_the_bundled_dataset_first_like_ask(tmp_pat
     assert "4,321" in timeline  # and the imported row beside it
 
     again = outagebot("import", str(data), env=env, cwd=tmp_path)
-    assert "bundled" not in again.stdout  # only an empty database is filled
+    assert "was empty" not in again.stdout  # only an empty database is filled
+
+
+def test_without_the_bundled_dataset_a_new_database_holds_only_what_was_imported(tmp_path):
+    data = tmp_path / "counts.csv"
+    data.write_text(CSV)
+    env = clean_env(tmp_path, OUTAGEBOT_BUNDLED_DATASET="false")
+    imported = outagebot("import", str(data), env=env, cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "was empty" not in imported.stdout
+    card = outagebot("ask", "/status X Pakistan", env=env, cwd=tmp_path).stdout
+    assert "4,321" in card
+    assert "Blocked in Pakistan" not in card

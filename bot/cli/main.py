@@ -288,8 +288,9 @@ def run(settings: Settings, options: argparse.Namespace | None = None) -> int:
 
 
 async def import_file(settings: Settings, path: Path) -> int:
+    catalog = default_catalog()
     try:
-        dataset = load_dataset_file(path, default_catalog())
+        dataset = load_dataset_file(path, catalog)
     except DatasetError as error:
         count = len(error.problems)
         print(
@@ -301,7 +302,7 @@ async def import_file(settings: Settings, path: Path) -> int:
         return 1
     db = await Database.open(settings.database)
     try:
-        bundled = await fill_when_empty(db, default_catalog())
+        bundled = await fill_when_empty(db, catalog) if settings.bundled_dataset else None
         counts = await import_dataset(db, dataset)
     finally:
         await db.close()

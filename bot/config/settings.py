@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default_factory=lambda: str(default_database()),
         description="SQLite file path (or sqlite:///file.db), or a postgresql://user@host/db URL.",
     )
+    bundled_dataset: bool = Field(
+        default=True,
+        description="Fill an empty database from the bundled dataset, whichever command opens "
+        "it first; false for a database of your own data only.",
+    )
     database_pool_size: int = Field(
         default=10, ge=2, le=200, description="PostgreSQL connections per process."
     )

@@ -70,7 +70,7 @@ class BotState:
     async def _prepare(
         cls, settings: Settings, catalog: Catalog, clock: Clock, db: Database
     ) -> BotState:
-        if counts := await fill_when_empty(db, catalog):
+        if settings.bundled_dataset and (counts := await fill_when_empty(db, catalog)):
             log.info("filled an empty database from the embedded dataset: %s", counts)
         rules = thresholds(settings)
         summaries = Summaries(
