@@ -2,19 +2,21 @@
 
 A report counts once per person per pair per time bucket, and a person is held to a number of
 reports per rolling hour, so one keen (or hostile) reporter cannot make an outage on their own.
-Reporters are stored only as a keyed hash of their Telegram user id.
+
+A reporter is stored only as a keyed hash of their Telegram user id and the hour, and only while
+the limit needs it: once a report leaves the rolling hour its hash is erased (`forget_reporters`)
+and the report stays without it. The key never enters the database (see bot/crowd/keys.py).
 """
 
 from __future__ import annotations
 
-import secrets
-import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from storage.citations import source_ids
-from storage.database import Connection, Database
+from storage.database import POSTGRESQL, Connection, Database
 from storage.dirty import mark_dirty
 from storage.records import Source
 from storage.timecodec import from_epoch, to_epoch
@@ -24,13 +26,26 @@ CROWD_SOURCE = Source(
     description="People telling this bot with /report that a service is down where they are; "
     "each person counts once per pair per time bucket.",
 )
-SALT_KEY = "reporter_salt"
 ROLLING_WINDOW = timedelta(hours=1)
+# The first key of PostgreSQL's two-key advisory locks taken per reporter (the second is the
+# reporter's lock number); any fixed number apart from the bot's other locks.
+REPORTER_LOCKS = 0x6372_6F77  # "crow"
 
 OutcomeKind = Literal["counted", "duplicate", "rate_limited"]
 
-# Per open Database, the generated salt: it never changes once stored, so it is read once.
-_salts: weakref.WeakKeyDictionary[Database, bytes] = weakref.WeakKeyDictionary()
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """One person as the rate limit sees them, with nothing that names them.
+
+    `stored` goes into the report; `known_as` are every hash this person can have within the
+    rolling hour (the hash changes as the hour does), `stored` among them; `lock` is a number
+    that serialises one person's reports across replicas.
+    """
+
+    stored: str
+    known_as: Sequence[str]
+    lock: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,35 +67,12 @@ def bucket_start(at: datetime, bucket_minutes: int) -> int:
     return seconds - seconds % (bucket_minutes * 60)
 
 
-async def reporter_salt(db: Database, configured: str | None) -> bytes:
-    """The key for hashing reporters: the configured one, else one generated once and stored.
-
-    Stored rather than kept in memory so a reporter's hash is the same after a restart; the
-    insert-if-absent runs in a transaction so two processes opening one file agree on it.
-    """
-    if configured:
-        return configured.encode("utf-8")
-    if (cached := _salts.get(db)) is not None:
-        return cached
-    async with db.transaction() as connection:
-        await connection.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-            (SALT_KEY, secrets.token_bytes(32).hex()),
-        )
-        async with connection.execute("SELECT value FROM meta WHERE key = ?", (SALT_KEY,)) as cur:
-            row = await cur.fetchone()
-    assert row is not None
-    salt = bytes.fromhex(row[0])
-    _salts[db] = salt
-    return salt
-
-
 async def record_report(
     db: Database,
     *,
     service: str,
     region: str,
-    reporter: str,
+    reporter: Reporter,
     problem: str,
     at: datetime,
     bucket_minutes: int,
@@ -89,12 +81,19 @@ async def record_report(
     """Count one person's report, unless already counted in this bucket or over the hourly limit.
 
     Everything happens in one transaction: the report, the pair's crowd observation for the
-    bucket (its count is the number of distinct reporters) and the mark that the pair needs a
-    refresh, so a reader never sees a report without its count.
+    bucket (its count is the number of reporters) and the mark that the pair needs a refresh, so
+    a reader never sees a report without its count. On PostgreSQL, replicas check and insert at
+    READ COMMITTED side by side, so the person's advisory lock makes check-then-insert one step;
+    SQLite's BEGIN IMMEDIATE already lets one writer in at a time.
     """
     bucket_at = bucket_start(at, bucket_minutes)
     now = to_epoch(at)
     async with db.transaction() as connection:
+        if db.dialect is POSTGRESQL:
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock(?, ?)", (REPORTER_LOCKS, reporter.lock)
+            )
+        await _forget(connection, db, now)
         if await _already_reported(connection, service, region, bucket_at, reporter):
             count = await _bucket_count(connection, service, region, bucket_at)
             return ReportOutcome("duplicate", from_epoch(bucket_at), count)
@@ -105,7 +104,7 @@ async def record_report(
         await connection.execute(
             "INSERT INTO crowd_reports (service, region, bucket_at, reporter, problem, at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (service, region, bucket_at, reporter, problem, now),
+            (service, region, bucket_at, reporter.stored, problem, now),
         )
         count = await _bucket_count(connection, service, region, bucket_at)
         ids, _ = await source_ids(connection, [CROWD_SOURCE.name], [CROWD_SOURCE])
@@ -137,21 +136,48 @@ async def problem_shares(
     return sorted(shares, key=lambda share: (-share[1], share[0]))
 
 
+async def forget_reporters(db: Database, now: datetime) -> int:
+    """Erase the reporter hashes of reports that have left the rolling hour; return how many.
+
+    Reports call this too, but a quiet hour has no reports: a job makes sure the hashes go.
+    """
+    async with db.transaction() as connection:
+        return await _forget(connection, db, to_epoch(now))
+
+
+async def _forget(connection: Connection, db: Database, now: int) -> int:
+    """Rows another transaction is erasing are skipped, not waited for: two replicas erasing
+    the same rows in different orders would otherwise deadlock, and either one's work will do."""
+    window = int(ROLLING_WINDOW.total_seconds())
+    cursor = await connection.execute(
+        "UPDATE crowd_reports SET reporter = NULL WHERE id IN (SELECT id FROM crowd_reports"
+        f" WHERE reporter IS NOT NULL AND at <= ?{db.dialect.skip_locked})",
+        (now - window,),
+    )
+    return max(cursor.rowcount, 0)
+
+
+def _one_of(reporter: Reporter) -> tuple[str, list[str]]:
+    """`reporter IN (?, …)` over every hash the person can have in the window."""
+    return ", ".join("?" for _ in reporter.known_as), list(reporter.known_as)
+
+
 async def _already_reported(
-    connection: Connection, service: str, region: str, bucket_at: int, reporter: str
+    connection: Connection, service: str, region: str, bucket_at: int, reporter: Reporter
 ) -> bool:
+    marks, hashes = _one_of(reporter)
     async with connection.execute(
         "SELECT 1 FROM crowd_reports"
-        " WHERE service = ? AND region = ? AND bucket_at = ? AND reporter = ?",
-        (service, region, bucket_at, reporter),
+        f" WHERE service = ? AND region = ? AND bucket_at = ? AND reporter IN ({marks})",
+        (service, region, bucket_at, *hashes),
     ) as cursor:
         return await cursor.fetchone() is not None
 
 
 async def _bucket_count(connection: Connection, service: str, region: str, bucket_at: int) -> int:
+    """Reports in the bucket: one per person, so a count of rows, even once hashes are erased."""
     async with connection.execute(
-        "SELECT COUNT(DISTINCT reporter) FROM crowd_reports"
-        " WHERE service = ? AND region = ? AND bucket_at = ?",
+        "SELECT COUNT(*) FROM crowd_reports WHERE service = ? AND region = ? AND bucket_at = ?",
         (service, region, bucket_at),
     ) as cursor:
         row = await cursor.fetchone()
@@ -159,7 +185,7 @@ async def _bucket_count(connection: Connection, service: str, region: str, bucke
 
 
 async def _retry_at(
-    connection: Connection, reporter: str, now: int, per_hour: int
+    connection: Connection, reporter: Reporter, now: int, per_hour: int
 ) -> datetime | None:
     """None while the reporter is under the limit for the hour ending now; else when they will be.
 
@@ -168,10 +194,11 @@ async def _retry_at(
     the time back.
     """
     window = int(ROLLING_WINDOW.total_seconds())
+    marks, hashes = _one_of(reporter)
     async with connection.execute(
-        "SELECT at FROM crowd_reports WHERE reporter = ? AND at > ? AND at <= ?"
+        f"SELECT at FROM crowd_reports WHERE reporter IN ({marks}) AND at > ? AND at <= ?"
         " ORDER BY at DESC LIMIT 1 OFFSET ?",
-        (reporter, now - window, now, per_hour - 1),
+        (*hashes, now - window, now, per_hour - 1),
     ) as cursor:
         row = await cursor.fetchone()
     return None if row is None else from_epoch(row[0] + window)

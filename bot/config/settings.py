@@ -28,6 +28,13 @@ def default_database() -> Path:
     return Path(root) / "outagebot" / "outagebot.sqlite3"
 
 
+def default_config_dir() -> Path:
+    """The user's config directory: apart from the data directory, so a backup or a copy of
+    the database does not carry the reporter key with it."""
+    root = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(root) / "outagebot"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -80,8 +87,14 @@ class Settings(BaseSettings):
     poll_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll timeout.")
     report_salt: SecretStr | None = Field(
         default=None,
-        description="Secret salt for hashing reporters' user ids; generated and stored in the "
-        "database when unset.",
+        description="Secret key for hashing reporters' user ids; the same on every replica. "
+        "Without it, the key file's key.",
+    )
+    report_key_file: Path = Field(
+        default_factory=lambda: default_config_dir() / "reporter.key",
+        description="Where the reporter key is made and kept (0600) when OUTAGEBOT_REPORT_SALT "
+        "is unset: outside the data directory, so a copy of the database cannot be linked to "
+        "people.",
     )
     reports_per_hour: int = Field(default=20, ge=1, description="Crowd reports per person/hour.")
     bucket_minutes: int = Field(default=15, ge=1, le=60, description="Report count bucket size.")
@@ -261,6 +274,7 @@ class Settings(BaseSettings):
             password_of(self.database),
             self.webhook_secret_value(),
             self.cloudflare_token.get_secret_value() if self.cloudflare_token else None,
+            self.report_salt.get_secret_value() if self.report_salt else None,
         ]
         return [secret for secret in found if secret]
 
