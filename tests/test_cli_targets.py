@@ -14,7 +14,12 @@ CSV = "service,region,at,count,source\nx,pk,2026-11-22T09:00:00Z,4321,Test count
 
 
 def files_under(folder: Path) -> set[Path]:
-    return {path for path in folder.rglob("*") if path.is_file()}
+    """Files a command left, leaving out caches (matplotlib keeps its font list in HOME)."""
+    return {
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and ".cache" not in path.relative_to(folder).parts
+    }
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 
 import storage.database as database
 from bot.runtime.jobs import FORGET_JOB
-from storage.crowd import CROWD_SOURCE
+from storage.crowd import CROWD_SOURCE, problem_shares
 from storage.database import Database
 
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -75,8 +75,10 @@ async def test_a_reporter_hash_is_erased_once_its_hour_is_over_and_the_count_sta
         await run_job(harness, FORGET_JOB)
         assert await reports(harness) == [(None, "x", "app", int(TODAY.timestamp()))]
         assert await crowd_count(harness, "x", TODAY) == 1  # the count stays
-        card = (await harness.send("/status X Pakistan")).plain
-        assert "app" in card  # and so does the problem breakdown
+        shares = await problem_shares(
+            harness.services.db, "x", "PK", TODAY, TODAY + timedelta(hours=2)
+        )
+        assert shares == [("app", 1, 1.0)]  # and so does the problem breakdown
 
 
 async def test_one_persons_hashes_in_different_hours_cannot_be_linked(make_harness):
