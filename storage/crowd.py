@@ -81,7 +81,7 @@ async def record_report(
     """Count one person's report, unless already counted in this bucket or over the hourly limit.
 
     Everything happens in one transaction: the report, the pair's crowd observation for the
-    bucket (its count is the number of reporters) and the mark that the pair needs a refresh, so
+    bucket (one more person in it) and the mark that the pair needs a refresh, so
     a reader never sees a report without its count. On PostgreSQL, replicas check and insert at
     READ COMMITTED side by side, so the person's advisory lock makes check-then-insert one step;
     SQLite's BEGIN IMMEDIATE already lets one writer in at a time.
@@ -106,13 +106,16 @@ async def record_report(
             " VALUES (?, ?, ?, ?, ?, ?)",
             (service, region, bucket_at, reporter.stored, problem, now),
         )
-        count = await _bucket_count(connection, service, region, bucket_at)
         ids, _ = await source_ids(connection, [CROWD_SOURCE.name], [CROWD_SOURCE])
-        await connection.execute(
+        # One more person: added under the observation's row lock, not counted beforehand, since
+        # at READ COMMITTED two replicas' counts would each miss the other's uncommitted report
+        # and the last writer's would win.
+        count = await connection.scalar(
             "INSERT INTO observations (service, region, at, count, source_id)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (service, region, at, source_id) DO UPDATE SET count = excluded.count",
-            (service, region, bucket_at, count, ids[CROWD_SOURCE.name]),
+            " VALUES (?, ?, ?, 1, ?)"
+            " ON CONFLICT (service, region, at, source_id)"
+            " DO UPDATE SET count = observations.count + 1 RETURNING count",
+            (service, region, bucket_at, ids[CROWD_SOURCE.name]),
         )
         await mark_dirty(connection, [(service, region)])
     return ReportOutcome("counted", from_epoch(bucket_at), count)

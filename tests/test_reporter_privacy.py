@@ -165,3 +165,19 @@ async def test_simultaneous_reports_through_two_replicas_stay_within_the_limit(m
         for replica in replicas:
             with pytest.raises(StopAsyncIteration):
                 await replica.__anext__()
+
+
+async def test_simultaneous_reports_of_many_people_through_two_replicas_all_count(make_harness):
+    """Each replica counted the bucket without the other's uncommitted report, and the last
+    one to write the observation won: twenty people could show as a handful."""
+    people = 20
+    replicas = [make_harness() for _ in range(2)]
+    first, second = [await replica.__anext__() for replica in replicas]
+    try:
+        chats = [(first, second)[i % 2].chat(user_id=5000 + i) for i in range(people)]
+        await asyncio.gather(*(chat.send("/report X Pakistan") for chat in chats))
+        assert await crowd_count(first, "x", TODAY) == people
+    finally:
+        for replica in replicas:
+            with pytest.raises(StopAsyncIteration):
+                await replica.__anext__()
