@@ -93,7 +93,7 @@ async def record_report(
             await connection.execute(
                 "SELECT pg_advisory_xact_lock(?, ?)", (REPORTER_LOCKS, reporter.lock)
             )
-        await _forget(connection, db, now)
+        await _forget_own(connection, reporter, now)
         if await _already_reported(connection, service, region, bucket_at, reporter):
             count = await _bucket_count(connection, service, region, bucket_at)
             return ReportOutcome("duplicate", from_epoch(bucket_at), count)
@@ -142,7 +142,8 @@ async def problem_shares(
 async def forget_reporters(db: Database, now: datetime) -> int:
     """Erase the reporter hashes of reports that have left the rolling hour; return how many.
 
-    Reports call this too, but a quiet hour has no reports: a job makes sure the hashes go.
+    A report erases its reporter's own old hashes; everyone else's are this job's, which a
+    quiet hour needs anyway.
     """
     async with db.transaction() as connection:
         return await _forget(connection, db, to_epoch(now))
@@ -158,6 +159,16 @@ async def _forget(connection: Connection, db: Database, now: int) -> int:
         (now - window,),
     )
     return max(cursor.rowcount, 0)
+
+
+async def _forget_own(connection: Connection, reporter: Reporter, now: int) -> None:
+    """The reporter's own hashes that left the window, under their lock: one index lookup,
+    and no waiting on other people's rows (the job erases theirs)."""
+    marks, hashes = _one_of(reporter)
+    await connection.execute(
+        f"UPDATE crowd_reports SET reporter = NULL WHERE reporter IN ({marks}) AND at <= ?",
+        (*hashes, now - int(ROLLING_WINDOW.total_seconds())),
+    )
 
 
 def _one_of(reporter: Reporter) -> tuple[str, list[str]]:
