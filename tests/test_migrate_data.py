@@ -43,7 +43,7 @@ from storage.transfer import (
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 # Tables a bot's first weeks may well leave empty; every other one is filled below. meta has
-# held nothing since the reporter key left the database (migration 0012).
+# held nothing since the reporter key left the database (migration 0013).
 MAY_BE_EMPTY = {"dirty_pairs", "meta"}
 
 

@@ -114,9 +114,9 @@ async def test_a_person_is_counted_once_in_a_bucket_that_spans_the_turn_of_the_h
 async def test_upgrading_erases_the_hashes_and_the_key_kept_in_the_database(
     empty_database_target, monkeypatch
 ):
-    """Hashes made with a key stored beside them can be reversed from a copy: 0012 drops both."""
+    """Hashes made with a key stored beside them can be reversed from a copy: 0013 drops both."""
     real = list(database.migrations())
-    monkeypatch.setattr(database, "migrations", lambda: [m for m in real if m[0] < 12])
+    monkeypatch.setattr(database, "migrations", lambda: [m for m in real if m[0] < 13])
     db = await Database.open(empty_database_target)
     async with db.transaction() as connection:
         await connection.execute("INSERT INTO meta (key, value) VALUES ('reporter_salt', 'ab')")
