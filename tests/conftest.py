@@ -138,12 +138,12 @@ def empty_database_target(
 
 
 @pytest.fixture
-def make_harness(
-    database_target: str,
-) -> Callable[..., AsyncIterator[BotHarness]]:
+def make_harness(database_target: str, tmp_path: Path) -> Callable[..., AsyncIterator[BotHarness]]:
     async def make(
         *, at: datetime = TODAY, api: InProcessBotAPI | None = None, **settings: object
     ) -> AsyncIterator[BotHarness]:
+        # the reporter key file goes where the test can see it, never in the developer's home
+        settings.setdefault("report_key_file", tmp_path / "config" / "reporter.key")
         clock = FixedClock(at)
         api = api or FaultyBotAPI(clock=lambda: clock.now().timestamp())
         application = build_application(

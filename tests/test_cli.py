@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,16 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def outagebot(
-    *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None, timeout: float = 60
+    *args: str,
+    env: dict[str, str],
+    cwd: Path,
+    stdin: str | None = None,
+    timeout: float = 60,
+    wrapper: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
+    """`outagebot ARGS` as a process; `wrapper` goes in front (setpriv, to drop a privilege)."""
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [*wrapper, sys.executable, "-m", "bot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -31,7 +31,10 @@ def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
 
 
 def import_file(database: str, path: Path) -> int:
-    return main(["--database", str(database), "import", str(path)])
+    """`outagebot import` into a database of this file's rows only, without the bundled dataset."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OUTAGEBOT_BUNDLED_DATASET", "false")
+        return main(["--database", str(database), "import", str(path)])
 
 
 def observations_in(database: str) -> int:

@@ -92,7 +92,8 @@ def test_embedded_dataset_is_valid_and_every_record_has_a_source():
         assert all(step.source for step in restriction.timeline)
 
 
-def test_import_twice_adds_nothing_the_second_time(tmp_path, database_target, capsys):
+def test_import_twice_adds_nothing_the_second_time(tmp_path, database_target, capsys, monkeypatch):
+    monkeypatch.setenv("OUTAGEBOT_BUNDLED_DATASET", "false")  # count this file's rows alone
     path = write(tmp_path, GOOD)
     assert main(["--database", database_target, "import", str(path)]) == 0
     assert "imported 2 new observations, 1 events, 2 restrictions" in capsys.readouterr().out

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.arguments import UsageError
+from bot.crowd.keys import reporter_key
 from bot.crowd.reports import parse_report, problem_named
-from storage.crowd import CROWD_SOURCE, problem_shares, reporter_salt
+from storage.crowd import CROWD_SOURCE, problem_shares
 
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the harness clock's start, a bucket edge
 
@@ -22,6 +23,11 @@ async def crowd_count(harness, service: str = "x", region: str = "PK", at=TODAY)
         " WHERE s.name = ? AND o.service = ? AND o.region = ? AND o.at = ?",
         (CROWD_SOURCE.name, service, region, int(at.timestamp())),
     )
+
+
+def hour_of(at: datetime) -> bytes:
+    """The hour a reporter hash is keyed with, as the hash's message spells it."""
+    return str(int(at.timestamp()) // 3600).encode()
 
 
 async def stored_reporters(harness) -> list[str]:
@@ -103,8 +109,8 @@ async def test_a_stored_reporter_is_never_the_user_id(bot_harness):
     assert len(rows) == 1
     for row in rows:
         assert all("987654321" not in str(value) for value in tuple(row))
-    salt = await reporter_salt(bot_harness.services.db, None)
-    expected = hmac.new(salt, b"987654321", hashlib.sha256).hexdigest()
+    key = reporter_key(bot_harness.services.settings)
+    expected = hmac.new(key, hour_of(TODAY) + b":987654321", hashlib.sha256).hexdigest()
     assert rows[0]["reporter"] == expected
 
 
@@ -116,7 +122,7 @@ async def test_a_configured_salt_gives_a_different_hash_than_the_generated_one(m
         await harness.send("/report YouTube Pakistan")
         _, configured = await stored_reporters(harness)
     assert configured != generated
-    assert configured == hmac.new(b"pepper", b"1001", hashlib.sha256).hexdigest()
+    assert configured == hmac.new(b"pepper", hour_of(TODAY) + b":1001", hashlib.sha256).hexdigest()
 
 
 async def test_the_generated_salt_survives_a_restart(make_harness):

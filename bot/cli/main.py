@@ -10,14 +10,22 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bot.config.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from bot.core.catalog import default_catalog
 from bot.core.clock import Clock, FixedClock, SystemClock, parse_instant
-from bot.imports.files import load_dataset_file
+from bot.imports.files import fill_when_empty, load_dataset_file
 from bot.imports.reading import DatasetError
 from bot.runtime.logs import configure_logging, redact
-from storage.database import Database, DatabaseUnavailable, redacted
+from storage.database import (
+    Database,
+    DatabaseUnavailable,
+    UnsupportedDatabase,
+    database_target,
+    password_of,
+    redacted,
+)
 from storage.imports import import_dataset
 
 NO_TOKEN = f"""outagebot run needs a bot token.
@@ -55,16 +63,33 @@ def _minutes(text: str) -> int:
     return minutes
 
 
+DATABASE_HELP = f"SQLite file or postgresql:// URL (default: {ENV_PREFIX}DATABASE)"
+
+
+def _with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """A parser class whose every instance also takes the options of `common`."""
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["parents"] = [*kwargs.get("parents", []), common]
+            super().__init__(*args, **kwargs)
+
+    return Parser
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="outagebot",
         description="What is down, where, how badly, since when, and whether it is blocked.",
     )
-    top.add_argument(
-        "--database",
-        help=f"SQLite file or postgresql:// URL (default: {ENV_PREFIX}DATABASE)",
+    top.add_argument("--database", help=DATABASE_HELP)
+    # The same option after the command (`outagebot import FILE --database X`); SUPPRESS keeps a
+    # subcommand that was not given it from overwriting the one given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
+    commands = top.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_with(common)
     )
-    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runs = commands.add_parser(
         "run", help="run the bot on Telegram (long polling, or a webhook with --webhook)"
     )
@@ -132,7 +157,9 @@ def parser() -> argparse.ArgumentParser:
     backtests.add_argument("--service", default="x", help="pair for a NAB series (default x)")
     backtests.add_argument("--region", default="us", help="(default us)")
     sources = commands.add_parser("sources", help="outside sources: status pages, IODA, OONI")
-    source_actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
+    source_actions = sources.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=_with(common)
+    )
     check = source_actions.add_parser(
         "check", help="try each configured source once and print what came back (stores nothing)"
     )
@@ -163,6 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"outagebot: {error}", file=sys.stderr)
         return 2
     secrets = settings.secrets()
+    if args.command == "migrate-data":
+        try:  # the same spellings and refusals as OUTAGEBOT_DATABASE
+            args.source, args.target = database_target(args.source), database_target(args.target)
+        except UnsupportedDatabase as error:
+            print(f"outagebot: migrate-data: {error}", file=sys.stderr)
+            return 2
+        # URLs typed on the command line are secrets too: a driver's warning may quote them
+        secrets += [secret for secret in map(password_of, (args.source, args.target)) if secret]
     quiet = args.command in {"console", "ask", "import", "sources", "backtest"}
     configure_logging("WARNING" if quiet else settings.log_level, secrets)
     clock: Clock = FixedClock(args.at) if getattr(args, "at", None) else SystemClock()
@@ -263,8 +298,9 @@ def run(settings: Settings, options: argparse.Namespace | None = None) -> int:
 
 
 async def import_file(settings: Settings, path: Path) -> int:
+    catalog = default_catalog()
     try:
-        dataset = load_dataset_file(path, default_catalog())
+        dataset = load_dataset_file(path, catalog)
     except DatasetError as error:
         count = len(error.problems)
         print(
@@ -276,9 +312,16 @@ async def import_file(settings: Settings, path: Path) -> int:
         return 1
     db = await Database.open(settings.database)
     try:
+        bundled = await fill_when_empty(db, catalog) if settings.bundled_dataset else None
         counts = await import_dataset(db, dataset)
     finally:
         await db.close()
+    if bundled is not None:
+        print(
+            f"{redacted(settings.database)} was empty: filled it from the bundled dataset first"
+            f" ({bundled.observations} observations, {bundled.events} events,"
+            f" {bundled.restrictions} restrictions)"
+        )
     print(
         f"{path}: imported {counts.observations} new observations, {counts.events} events, "
         f"{counts.restrictions} restrictions ({counts.timeline_steps} timeline steps), "

@@ -93,7 +93,7 @@ async def _migrate(source_target: str, target_target: str, batch: int) -> int:
         _say("outagebot: --batch must be at least 1")
         return 2
     if not is_postgres(source_target) and not Path(sqlite_path(source_target)).is_file():
-        _say(f"outagebot: no database at {source_target} (a SQLite source must exist)")
+        _say(f"outagebot: no database at {redacted(source_target)} (a SQLite source must exist)")
         return 2
     if _same_database(source_target, target_target):
         _say("outagebot: the source and the target are the same database")

@@ -28,6 +28,13 @@ def default_database() -> Path:
     return Path(root) / "outagebot" / "outagebot.sqlite3"
 
 
+def default_config_dir() -> Path:
+    """The user's config directory: apart from the data directory, so a backup or a copy of
+    the database does not carry the reporter key with it."""
+    root = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(root) / "outagebot"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -45,6 +52,11 @@ class Settings(BaseSettings):
     database: str = Field(
         default_factory=lambda: str(default_database()),
         description="SQLite file path (or sqlite:///file.db), or a postgresql://user@host/db URL.",
+    )
+    bundled_dataset: bool = Field(
+        default=True,
+        description="Fill an empty database from the bundled dataset, whichever command opens "
+        "it first; false for a database of your own data only.",
     )
     database_pool_size: int = Field(
         default=10, ge=2, le=200, description="PostgreSQL connections per process."
@@ -82,8 +94,14 @@ class Settings(BaseSettings):
     )
     report_salt: SecretStr | None = Field(
         default=None,
-        description="Secret salt for hashing reporters' user ids; generated and stored in the "
-        "database when unset.",
+        description="Secret key for hashing reporters' user ids; the same on every replica. "
+        "Without it, the key file's key.",
+    )
+    report_key_file: Path = Field(
+        default_factory=lambda: default_config_dir() / "reporter.key",
+        description="Where the reporter key is made and kept (0600) when OUTAGEBOT_REPORT_SALT "
+        "is unset: outside the data directory, so a copy of the database cannot be linked to "
+        "people.",
     )
     reports_per_hour: int = Field(default=20, ge=1, description="Crowd reports per person/hour.")
     bucket_minutes: int = Field(default=15, ge=1, le=60, description="Report count bucket size.")
@@ -161,6 +179,10 @@ class Settings(BaseSettings):
             return str(value)
         if isinstance(value, str) and value.startswith("~"):
             return str(Path(value).expanduser())
+        if isinstance(value, str):
+            from storage.database import database_target
+
+            return database_target(value.strip())  # its ValueError never quotes the URL
         return value
 
     @field_validator("log_level", mode="before")
@@ -259,6 +281,7 @@ class Settings(BaseSettings):
             password_of(self.database),
             self.webhook_secret_value(),
             self.cloudflare_token.get_secret_value() if self.cloudflare_token else None,
+            self.report_salt.get_secret_value() if self.report_salt else None,
         ]
         return [secret for secret in found if secret]
 

@@ -17,10 +17,11 @@ from typing import Final
 from bot.config.settings import Settings
 from bot.core.arguments import UsageError, parse_full_pair, words
 from bot.core.catalog import Catalog, Region, Service, UnknownName, normalise
+from bot.crowd.keys import reporter_key
 from bot.crowd.texts import REPORT_USAGE, unknown_problem_text
 from bot.render.i18n import N_, _
 from bot.render.texts import unknown_name_text
-from storage.crowd import ReportOutcome, record_report, reporter_salt
+from storage.crowd import ROLLING_WINDOW, Reporter, ReportOutcome, record_report
 from storage.database import Database
 
 # The words /report takes, in any language; the card shows them translated, as `_(problem)`.
@@ -105,26 +106,33 @@ def _is_pair(tokens: list[str], catalog: Catalog) -> bool:
     return True
 
 
-def reporter_key(salt: bytes, user_id: int) -> str:
-    """Who reported, as a keyed hash: stable for a person, meaningless without the salt.
+def reporter(key: bytes, user_id: int, now: datetime) -> Reporter:
+    """Who is reporting, as the rate limit needs them and no more.
 
-    Keyed (HMAC) rather than a plain hash because Telegram user ids are few enough to hash
-    them all and look a plain digest up.
+    The hash is keyed (HMAC), because Telegram user ids are few enough to hash them all and
+    look a plain digest up, and it covers the hour as well as the id, so one person's hashes in
+    different hours cannot be linked: the stored hash is this hour's; the previous hour's is
+    also theirs while a report from then is still in the rolling window.
     """
-    return hmac.new(salt, str(user_id).encode(), hashlib.sha256).hexdigest()
+    hour = int(now.timestamp()) // int(ROLLING_WINDOW.total_seconds())
+    this_hour, last_hour = (_keyed(key, f"{h}:{user_id}") for h in (hour, hour - 1))
+    lock = int.from_bytes(bytes.fromhex(_keyed(key, f"lock:{user_id}")[:8]), "big", signed=True)
+    return Reporter(stored=this_hour, known_as=(this_hour, last_hour), lock=lock)
+
+
+def _keyed(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 async def file_report(
     db: Database, settings: Settings, query: ReportQuery, *, user_id: int, now: datetime
 ) -> ReportOutcome:
     """Count one person's report under the settings' bucket size and hourly limit."""
-    configured = settings.report_salt.get_secret_value() if settings.report_salt else None
-    reporter = reporter_key(await reporter_salt(db, configured), user_id)
     return await record_report(
         db,
         service=query.service.key,
         region=query.region.code,
-        reporter=reporter,
+        reporter=reporter(reporter_key(settings), user_id, now),
         problem=query.problem,
         at=now,
         bucket_minutes=settings.bucket_minutes,

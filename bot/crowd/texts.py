@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from bot.core.catalog import Region, Service
 from bot.render.card import named, region_label
 from bot.render.i18n import N_, _, name, ngettext, number
+from bot.render.texts import echo
 from bot.render.timefmt import clock_pair
 from storage.crowd import ReportOutcome
 
@@ -47,7 +48,7 @@ def unknown_problem_text(word: str, problems: Iterable[str]) -> str:
     # The problem words stay as typed in any language: they are what /report understands.
     choices = ", ".join(f"<b>{name(_escape(problem))}</b>" for problem in problems)
     return (
-        _("I don't know the problem “{word}”.").format(word=name(_escape(word)))
+        _("I don't know the problem “{word}”.").format(word=echo(word))
         + "\n"
         + _("Choose one of: {choices}.").format(choices=choices)
         + "\n"

@@ -7,6 +7,7 @@ a string translated at import time would stay in the language of whoever importe
 from __future__ import annotations
 
 import html
+import re
 
 from bot.core.catalog import UnknownName
 from bot.render.i18n import N_, _, name, number
@@ -45,8 +46,26 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
+# Enough to recognise a typo; a whole pasted paragraph quoted back could push the reply past
+# Telegram's 4,096 characters, and then the person would get no answer at all.
+ECHO_LIMIT = 48
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+
+
 def _escape(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def echo(typed: str) -> str:
+    """What a person typed, quoted back in a reply: short, escaped and in its own direction.
+
+    Control and direction characters become a space, so a quoted word cannot reorder or break
+    the sentence around it.
+    """
+    text = " ".join(_CONTROL.sub(" ", typed).split())
+    if len(text) > ECHO_LIMIT:
+        text = text[: ECHO_LIMIT - 1].rstrip() + "…"
+    return name(_escape(text))
 
 
 def start_text(first_name: str | None) -> str:
@@ -168,7 +187,7 @@ _UNKNOWN = {
 
 
 def unknown_name_text(error: UnknownName, command: str = "/status") -> str:
-    typed = name(_escape(error.text))
+    typed = echo(error.text)
     if error.kind in _UNKNOWN:
         text = _(_UNKNOWN[error.kind]).format(name=typed)
     else:

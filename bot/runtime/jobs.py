@@ -11,12 +11,16 @@ from bot.render.timefmt import zone
 from bot.runtime.context import BotContext, leader_only
 from bot.runtime.source_jobs import schedule_sources
 from bot.runtime.state import BotState
+from storage.crowd import forget_reporters
 
 log = logging.getLogger(__name__)
 
 REFRESH_JOB = "refresh"
 DIGEST_JOB = "digest"
 FOLLOW_JOB = "follow"
+FORGET_JOB = "forget reporters"
+# How often reporter hashes that left the rolling hour are erased: they outlive it by at most this.
+FORGET_SECONDS = 60
 
 
 async def refresh_job(context: BotContext) -> None:
@@ -52,6 +56,14 @@ async def digest_job(context: BotContext) -> None:
         services.delivery.wake.set()
 
 
+async def forget_reporters_job(context: BotContext) -> None:
+    """Erase reporter hashes the hourly limit no longer needs, even in an hour without reports."""
+    services = context.state
+    erased = await forget_reporters(services.db, services.clock.now())
+    if erased:
+        log.debug("erased the reporter hashes of %d reports older than an hour", erased)
+
+
 def refresh_soon(application: Application) -> None:
     """One refresh as soon as the JobQueue runs: at start it is not running yet, so the job must
     not count as missed however long the rest of the start takes (misfire_grace_time None)."""
@@ -81,6 +93,9 @@ def schedule_jobs(application: Application, services: BotState) -> None:
     )
     queue.run_repeating(
         follow_job, interval=services.settings.follow_seconds, first=1, name=FOLLOW_JOB
+    )
+    queue.run_repeating(
+        leader_only(forget_reporters_job), interval=FORGET_SECONDS, first=1, name=FORGET_JOB
     )
     channel_id = application.bot_data.channel_id
     if channel_id is not None:

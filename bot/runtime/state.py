@@ -17,13 +17,12 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.detection import Thresholds
 from bot.delivery.outbox import Delivery
 from bot.engine.refresh import Summaries
-from bot.imports.dataset import embedded_dataset_path, load_dataset
+from bot.imports.files import fill_when_empty
 from bot.render.chart import ChartCache
 from bot.runtime.leadership import Leadership
 from bot.sources.adapter import Adapter
 from bot.sources.config import SourcesFile, SourcesFileError
 from storage.database import Database
-from storage.imports import import_dataset, is_empty
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +70,7 @@ class BotState:
     async def _prepare(
         cls, settings: Settings, catalog: Catalog, clock: Clock, db: Database
     ) -> BotState:
-        if await is_empty(db):
-            counts = await import_dataset(db, load_dataset(embedded_dataset_path(), catalog))
+        if settings.bundled_dataset and (counts := await fill_when_empty(db, catalog)):
             log.info("filled an empty database from the embedded dataset: %s", counts)
         rules = thresholds(settings)
         summaries = Summaries(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
 from bot.render.i18n import N_, _, name, ngettext, number, region_name
+from bot.render.texts import echo
 from bot.render.timefmt import local, zone, zone_label
 from storage.subscriptions import ChatSettings, SubscribeOutcome, Subscription
 
@@ -336,7 +337,7 @@ def render_quiet_current(settings: ChatSettings | None, now: datetime) -> str:
 def not_a_time_text(word: str) -> str:
     return (
         _("“{word}” is not a time of day; write it as HH:MM, from 00:00 to 23:59.").format(
-            word=name(_escape(word))
+            word=echo(word)
         )
         + _quiet_usage()
     )
@@ -352,7 +353,7 @@ def equal_quiet_times_text(clock: str) -> str:
 
 
 def unknown_zone_text(text: str, suggestions: Sequence[str]) -> str:
-    reply = _("I don't know the time zone “{name}”.").format(name=name(_escape(text)))
+    reply = _("I don't know the time zone “{name}”.").format(name=echo(text))
     if suggestions:
         names = ", ".join(f"<b>{name(_escape(option))}</b>" for option in suggestions)
         reply += "\n" + _("Did you mean: {names}?").format(names=names)

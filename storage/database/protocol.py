@@ -9,7 +9,12 @@ from typing import Any, Protocol
 
 from storage.database import schema
 from storage.database.dialect import Dialect
-from storage.database.urls import DatabaseUnavailable, redacted
+from storage.database.urls import (
+    DatabaseUnavailable,
+    UnsupportedDatabase,
+    database_target,
+    redacted,
+)
 
 
 class Row(Protocol):
@@ -59,6 +64,10 @@ class Database(ABC):
 
         Either way the schema is brought up to date before the database is handed out.
         """
+        try:
+            target = database_target(target)
+        except UnsupportedDatabase as error:
+            raise DatabaseUnavailable(f"cannot open the database: {error}") from None
         # Each engine subclasses Database and says which targets it takes, so this module
         # needs neither (storage.database imports both).
         for engine in Database.__subclasses__():

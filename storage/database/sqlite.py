@@ -19,7 +19,7 @@ import aiosqlite
 from storage.database.dialect import SQLITE
 from storage.database.protocol import Connection, Database, Row
 from storage.database.schema import split_statements
-from storage.database.urls import is_postgres, sqlite_path, unavailable
+from storage.database.urls import is_environmental, is_postgres, sqlite_path, unavailable
 
 
 class SqliteConnection:
@@ -71,8 +71,8 @@ class SqliteDatabase(Database):
     async def open_target(cls, target: str | Path, *, pool_size: int) -> SqliteDatabase:
         try:
             return await cls.connect(sqlite_path(target))
-        except (OSError, sqlite3.OperationalError) as error:
-            if isinstance(error, sqlite3.OperationalError) and "unable to open" not in str(error):
+        except (OSError, sqlite3.Error) as error:
+            if isinstance(error, sqlite3.Error) and not is_environmental(error):
                 raise
             raise unavailable(target, error) from None
 
@@ -107,15 +107,28 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        """A write transaction; a full disk or a read-only file becomes DatabaseUnavailable.
+
+        SQLite rolls back by itself after a full disk or an I/O error, so a ROLLBACK of ours
+        would fail with "no transaction is active" and hide the error that matters.
+        """
         async with self._lock:
-            await self.raw.execute("BEGIN IMMEDIATE")
             try:
-                yield self.connection
-            except BaseException:
-                await self.raw.execute("ROLLBACK")
+                await self.raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.connection
+                except BaseException:
+                    if self.raw.in_transaction:
+                        await self.raw.execute("ROLLBACK")
+                    raise
+                else:
+                    await self.raw.execute("COMMIT")
+            except sqlite3.Error as error:
+                if self.raw.in_transaction:  # a COMMIT that failed leaves it open
+                    await self.raw.execute("ROLLBACK")
+                if is_environmental(error):
+                    raise unavailable(self.path, error, doing="write to") from None
                 raise
-            else:
-                await self.raw.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self.connection.fetchall(sql, params)
