@@ -5,6 +5,7 @@ filesystem (a small tmpfs), and a file that is not a database; for `ask`, `impor
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
@@ -15,6 +16,12 @@ from pathlib import Path
 import pytest
 from processes import FakeTelegram
 from test_cli import TOKEN, clean_env, outagebot
+
+from bot.app.application import build_application, close_services, open_services
+from bot.core.clock import FixedClock
+from bot.offline.botapi import ChatDriver
+from tests.conftest import TODAY, offline_settings
+from tests.faulty_botapi import FaultyBotAPI
 
 # Root writes through any permission bits; without CAP_DAC_OVERRIDE it is held to them like
 # anyone else, which is what a bot running as its own user meets.
@@ -180,5 +187,36 @@ def test_a_full_disk_gets_one_line_and_the_data_stays(small_disk, fake_telegram,
     args, env = command(name, small_disk.parent, database, fake_telegram)
     result = outagebot(*args, env=env, cwd=small_disk.parent)
     assert_one_line(result, database, "the disk")
+    (small_disk / "filler").unlink()
+    assert contents(database) == before
+
+
+async def test_a_disk_that_fills_while_the_bot_runs_gets_a_clear_reply_and_one_log_line(
+    small_disk, tmp_path, caplog
+):
+    """Not only at start: a write that meets a full disk mid-run is told as such, to the person
+    (nothing recorded) and in the log (one line naming the file, no traceback)."""
+    database = small_disk / "bot.sqlite3"
+    clock = FixedClock(TODAY)
+    api = FaultyBotAPI(clock=lambda: clock.now().timestamp())
+    settings = offline_settings(database, report_key_file=tmp_path / "reporter.key")
+    application = build_application(settings, request=api, clock=clock)
+    await application.initialize()
+    await open_services(application)
+    try:
+        driver = ChatDriver(application, api)
+        before = contents(database)
+        fill(small_disk, leave_kib=0)
+        with caplog.at_level(logging.ERROR):
+            (reply,) = await driver.send("/report x pk")
+        assert "my storage is failing" in reply.plain
+        assert "not recorded" in reply.plain
+        told = [r for r in caplog.records if r.name == "handlers.errors"]
+        assert len(told) == 1 and told[0].exc_info is None
+        assert str(database) in told[0].getMessage()
+        assert "disk is full" in told[0].getMessage()
+    finally:
+        await close_services(application)
+        await application.shutdown()
     (small_disk / "filler").unlink()
     assert contents(database) == before

@@ -4,7 +4,8 @@ Pure decisions live in bot.core; this room feeds them records from storage and s
 decide. Handlers read past incidents and language choices through here, never from storage.
 """
 
+from storage.database import DatabaseUnavailable
 from storage.incidents import recent_incidents
 from storage.languages import choose_language, chosen_language
 
-__all__ = ["choose_language", "chosen_language", "recent_incidents"]
+__all__ = ["DatabaseUnavailable", "choose_language", "chosen_language", "recent_incidents"]

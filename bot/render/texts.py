@@ -173,6 +173,11 @@ def broadcast_too_long(length: int, limit: int) -> str:
     ).format(length=number(length), limit=number(limit))
 
 
+STORAGE_FAILING = N_(
+    "Sorry, I can't save anything right now: my storage is failing (its disk is full or "
+    "read-only), so that was not recorded. Please try again later."
+)
+
 SOMETHING_WENT_WRONG = N_(
     "Sorry, something went wrong on my side while answering that. It has been logged; "
     "please try again in a minute."
