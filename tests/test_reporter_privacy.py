@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import storage.database as database
 from bot.runtime.jobs import FORGET_JOB
 from storage.crowd import CROWD_SOURCE, problem_shares
-from storage.database import Database
+from storage.database import Database, schema
 
 TODAY = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -115,8 +114,8 @@ async def test_upgrading_erases_the_hashes_and_the_key_kept_in_the_database(
     empty_database_target, monkeypatch
 ):
     """Hashes made with a key stored beside them can be reversed from a copy: 0013 drops both."""
-    real = list(database.migrations())
-    monkeypatch.setattr(database, "migrations", lambda: [m for m in real if m[0] < 13])
+    real = list(schema.migrations())
+    monkeypatch.setattr(schema, "migrations", lambda: [m for m in real if m[0] < 13])
     db = await Database.open(empty_database_target)
     async with db.transaction() as connection:
         await connection.execute("INSERT INTO meta (key, value) VALUES ('reporter_salt', 'ab')")
@@ -126,7 +125,7 @@ async def test_upgrading_erases_the_hashes_and_the_key_kept_in_the_database(
             " ('x', 'PK', 900, 'hash-b', 'feed', 902)"
         )
     await db.close()
-    monkeypatch.setattr(database, "migrations", lambda: real)
+    monkeypatch.setattr(schema, "migrations", lambda: real)
     db = await Database.open(empty_database_target)
     try:
         rows = await db.fetchall("SELECT reporter, problem, at FROM crowd_reports ORDER BY at")
