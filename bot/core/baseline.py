@@ -18,21 +18,29 @@ See docs/detection.md for why this and not a Poisson or negative-binomial tail.
 from __future__ import annotations
 
 import math
+import operator
+from array import array
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from statistics import median
-from typing import Literal
+from typing import Any, Literal
 
 from bot.core.rules import Thresholds
 from storage.records import Observation
 
 Basis = Literal["week", "day", "recent", "stated"]
 HOUR = timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+DAY_US = timedelta(days=1) // MICROSECOND
+WEEK_US = 7 * DAY_US
 # The MAD of a normal sample times this is its standard deviation.
 MAD_TO_SD = 1.4826
+NAN = float("nan")
 # Until the residual pool has `min_spread` values, a little wider than Poisson: unsure, not loud.
 UNSURE_SPREAD = 1.5
 
@@ -66,32 +74,93 @@ def bucket_of(at: datetime, bucket: timedelta) -> datetime:
     return hour + ((at - hour) // bucket) * bucket
 
 
+class Grid:
+    """Values on a regular grid of times (whole microseconds since 1970), missing ones NaN.
+
+    A pair's bucket starts are such a grid, so a flat array of floats holds them: looking one
+    up is arithmetic, and packing the state for the next refresh, or unpacking it, is a copy of
+    bytes instead of an object per reading.
+    """
+
+    __slots__ = ("base", "unit", "values")
+
+    def __init__(self, unit: int, base: int = 0, values: array | None = None) -> None:
+        self.unit = unit  # microseconds between two slots
+        self.base = base  # the first slot's time, in units
+        self.values = values if values is not None else array("d")
+
+    def get(self, key: int) -> float | None:
+        index = key // self.unit - self.base
+        if 0 <= index < len(self.values):
+            value = self.values[index]
+            if value == value:  # not NaN
+                return value
+        return None
+
+    def __setitem__(self, key: int, value: float) -> None:
+        slot = key // self.unit
+        values = self.values
+        if not values:
+            self.base = slot
+        index = slot - self.base
+        if index < 0:  # older than anything held: only if readings came out of order
+            values[0:0] = array("d", [NAN]) * -index
+            self.base, index = slot, 0
+        if index >= len(values):
+            values.extend(array("d", [NAN]) * (index - len(values)))
+            values.append(value)
+        else:
+            values[index] = value
+
+    def slots(self) -> int:
+        return len(self.values)
+
+    def drop_before(self, key: int) -> None:
+        cut = min(max(0, key // self.unit - self.base), len(self.values))
+        del self.values[:cut]
+        self.base += cut
+
+    def since(self, key: int | None) -> tuple[int, array]:
+        """The first slot kept and the values from `key` on (all if None)."""
+        cut = 0 if key is None else min(max(0, key // self.unit - self.base), len(self.values))
+        return self.base + cut, self.values[cut:]
+
+
 class Baseline:
     """Baseline state for one pair. Ask `expected(at)` before `add`ing the reading at `at`, in
-    time order, so a reading is never judged against itself."""
+    time order, so a reading is never judged against itself.
+
+    Times inside are whole microseconds since 1970 (`micros`), not datetimes: the look-backs
+    are integer sums, and the state packs into arrays and back without making an object per
+    reading, which is what lets a refresh restore a Detector instead of re-walking its history.
+    """
 
     def __init__(self, rules: Thresholds) -> None:
         self.rules = rules
-        self.every: dict[datetime, float] = {}  # bucket start → a(count), all readings
-        self.clean: dict[datetime, float] = {}  # the same, readings judged normal only
+        self._bucket = rules.bucket // MICROSECOND
+        # Bucket starts are the hour plus whole buckets, so the grid's unit divides both.
+        unit = math.gcd(self._bucket, HOUR // MICROSECOND)
+        self.every = Grid(unit)  # bucket start → a(count), all readings
+        self.clean = Grid(unit)  # the same, readings judged normal only
         self.recent: deque[float] = deque(maxlen=rules.recent_buckets)
-        self.pool: deque[tuple[datetime, float]] = deque()  # (at, residual), oldest first
+        self.pool: deque[tuple[int, float]] = deque()  # (at, residual), oldest first
         self.sorted_pool: list[float] = []
         self.newest: datetime | None = None
         self._hour: tuple[datetime, float, Basis] | None = None  # the current hour's centre
+        self._spread_window = timedelta(days=rules.spread_days) // MICROSECOND
 
     def _hour_values(
-        self, store: dict[datetime, float], at: datetime, period: timedelta, back: int
+        self, store: Grid, hour: int, period: int, back: int
     ) -> tuple[list[float], int]:
-        hour = at.replace(minute=0, second=0, microsecond=0)
         per_hour = max(1, HOUR // self.rules.bucket)
+        bucket = self._bucket
         values: list[float] = []
         periods = 0
         for k in range(1, back + 1):
             start = hour - k * period
             got = False
             for j in range(per_hour):
-                value = store.get(start + j * self.rules.bucket)
+                value = store.get(start + j * bucket)
                 if value is not None:
                     values.append(value)
                     got = True
@@ -110,12 +179,13 @@ class Baseline:
         # Hour of the week from every reading: the median over >= 3 weeks keeps one bad week
         # out, and leaving flagged readings out here stopped a weekly rhythm first flagged
         # during the cold start (Saturday nights) from ever being learned.
-        values, weeks = self._hour_values(self.every, at, timedelta(weeks=1), rules.weeks)
+        start = (hour - EPOCH) // MICROSECOND
+        values, weeks = self._hour_values(self.every, start, WEEK_US, rules.weeks)
         if weeks >= rules.min_weeks:
             centre = median(values)
             self._hour = (hour, centre, "week")
             return Expected(centre, self.spread(), "week")
-        values, days = self._hour_values(self.clean, at, timedelta(days=1), rules.cold_days)
+        values, days = self._hour_values(self.clean, start, DAY_US, rules.cold_days)
         if days >= rules.min_cold_days:
             centre = median(values)
             self._hour = (hour, centre, "day")
@@ -132,7 +202,8 @@ class Baseline:
 
     def add(self, at: datetime, count: float, expected: Expected | None, clean: bool) -> None:
         """Learn a judged reading; `clean` ones also feed the cold-start centres and the spread."""
-        key = bucket_of(at, self.rules.bucket)
+        key = (bucket_of(at, self.rules.bucket) - EPOCH) // MICROSECOND
+        when = (at - EPOCH) // MICROSECOND
         value = anscombe(count)
         self.every[key] = value
         self.newest = at
@@ -141,24 +212,72 @@ class Baseline:
             self.recent.append(value)
             if expected is not None and expected.basis != "stated":
                 residual = value - expected.centre
-                self.pool.append((at, residual))
+                self.pool.append((when, residual))
                 insort(self.sorted_pool, residual)
-        horizon = at - timedelta(days=self.rules.spread_days)
+        horizon = when - self._spread_window
         while self.pool and self.pool[0][0] <= horizon:
             _, old = self.pool.popleft()
             del self.sorted_pool[bisect_left(self.sorted_pool, old)]
-        self._forget(at)
+        self._forget(when)
 
-    def _forget(self, at: datetime) -> None:
+    def state(self) -> tuple[dict[str, Any], list[array]]:
+        """What a later refresh needs to continue exactly as this baseline would: small fields,
+        and arrays of what the look-backs can still reach (see `Detector.state`)."""
+        rules = self.rules
+        every_from = clean_from = None
+        if self.newest is not None:
+            # The oldest key a later reading can look at is its hour minus `weeks` weeks (and
+            # `cold_days` days for the clean store); a day more is kept as margin.
+            hour = (self.newest.replace(minute=0, second=0, microsecond=0) - EPOCH) // MICROSECOND
+            every_from = hour - (rules.weeks * 7 + 1) * DAY_US
+            clean_from = hour - (rules.cold_days + 1) * DAY_US
+        small: dict[str, Any] = {
+            "newest": micros_or_none(self.newest),
+            "hour": None
+            if self._hour is None
+            else [micros(self._hour[0]), self._hour[1], self._hour[2]],
+        }
+        every_base, every = self.every.since(every_from)
+        clean_base, clean = self.clean.since(clean_from)
+        small["grid"] = [self.every.unit, every_base, clean_base]
+        arrays = [
+            every,
+            clean,
+            gaps(array("q", [at for at, _ in self.pool])),
+            array("d", [value for _, value in self.pool]),
+            array("d", self.recent),
+        ]
+        return small, arrays
+
+    @classmethod
+    def restored(cls, rules: Thresholds, small: Mapping[str, Any], arrays: list[array]) -> Baseline:
+        """The baseline `state` described, able to judge the next reading as the original would."""
+        made = cls(rules)
+        every, clean, pool_at, pool_v, recent = arrays
+        unit, every_base, clean_base = small["grid"]
+        if unit != made.every.unit:
+            raise ValueError(f"a state on a grid of {unit} µs, not {made.every.unit}")
+        made.every = Grid(unit, every_base, every)
+        made.clean = Grid(unit, clean_base, clean)
+        made.pool = deque(zip(accumulate(pool_at), pool_v, strict=True))
+        made.sorted_pool = sorted(pool_v)
+        made.recent.extend(recent)
+        made.newest = from_micros(small["newest"])
+        hour = small["hour"]
+        if hour is not None:
+            at, centre, basis = hour
+            made._hour = (EPOCH + timedelta(microseconds=at), centre, basis)
+        return made
+
+    def _forget(self, when: int) -> None:
         """Drop what no rule can look at any more, in batches so it stays cheap per reading."""
-        keep = timedelta(weeks=self.rules.weeks + 1)
-        limit = 2 * (keep // self.rules.bucket)
-        if len(self.every) <= limit:
+        keep = (self.rules.weeks + 1) * WEEK_US
+        limit = 2 * (keep // self.every.unit)
+        if self.every.slots() <= limit:
             return
-        oldest = at - keep
+        oldest = when - keep
         for store in (self.every, self.clean):
-            for key in [key for key in store if key < oldest]:
-                del store[key]
+            store.drop_before(oldest)
 
 
 def median_distance(ordered: list[float], centre: float) -> float:
@@ -192,6 +311,29 @@ def median_distance(ordered: list[float], centre: float) -> float:
     if n % 2:
         return kth(n // 2)
     return (kth(n // 2 - 1) + kth(n // 2)) / 2
+
+
+def micros(at: datetime) -> int:
+    """A time as whole microseconds since 1970, exactly (a float timestamp could round)."""
+    return (at - EPOCH) // MICROSECOND
+
+
+def micros_or_none(at: datetime | None) -> int | None:
+    return None if at is None else micros(at)
+
+
+def from_micros(value: int | None) -> datetime | None:
+    return None if value is None else EPOCH + timedelta(microseconds=value)
+
+
+def gaps(times: array) -> array:
+    """Sorted times as the first one and the gaps after it: a regular series is one gap
+    repeated, which compresses to almost nothing. `accumulate` undoes it."""
+    if len(times) < 2:
+        return times
+    spaced = array("q", times[:1])
+    spaced.extend(map(operator.sub, times[1:], times[:-1]))
+    return spaced
 
 
 def with_quiet_buckets(

@@ -12,14 +12,28 @@ See docs/detection.md.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import json
+import sys
+import zlib
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Literal
 
-from bot.core.baseline import Baseline, Expected, anscombe
+from bot.core.baseline import (
+    EPOCH,
+    Baseline,
+    Expected,
+    anscombe,
+    from_micros,
+    gaps,
+    micros,
+    micros_or_none,
+)
 from bot.core.rules import Thresholds
 from storage.records import Observation
 
@@ -28,6 +42,8 @@ LEVEL_RANK: dict[Level, int] = {"normal": 0, "elevated": 1, "outage": 2}
 DAY = timedelta(days=1)
 # A rebuilt Detector judges its last readings in full, to know a run of readings in progress.
 WARM_STEPS = 16
+# Bumped when `Detector.state` changes shape: an older state is then ignored and rebuilt.
+STATE_FORMAT = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +254,74 @@ class Detector:
             self.baseline.add(row.at, row.count, expected, level == "normal" and not inside)
             self.decided = row.at
 
+    def state(self) -> bytes:
+        """All a later refresh needs to go on judging exactly as this Detector would, packed.
+
+        Stored beside the pair's watermark, so a refresh that did not keep this Detector in
+        memory restores it from a few kilobytes instead of reading and re-walking six weeks of
+        readings (`warm`): a surge of a thousand dirty pairs then costs what their new readings
+        cost, whatever their history. Left out: finished incidents (stored) and the current
+        one, which the refresh takes over from the store as a rebuild does (`resume`); what is
+        typical is kept for the last `spread_days`, as far as `warm` knows it.
+        """
+        small, arrays = self.baseline.state()
+        typical_from = (
+            self.decided - timedelta(days=self.rules.spread_days) if self.decided else None
+        )
+        typical = _packed_times(self.typical, typical_from)
+        header = {
+            "format": STATE_FORMAT,
+            "rules": repr(self.rules),
+            "baseline": small,
+            "open": self.open,
+            "pending": [[_reading(row), level] for row, level in self.pending],
+            "below": self.below,
+            "quiet_since": micros_or_none(self.quiet_since),
+            "decided": micros_or_none(self.decided),
+            "sizes": [len(part) for part in [*arrays, *typical]],
+        }
+        parts = [*arrays, *typical]
+        if sys.byteorder != "little":
+            for part in parts:
+                part.byteswap()
+        text = json.dumps(header, separators=(",", ":")).encode()
+        body = b"".join(part.tobytes() for part in parts)
+        return zlib.compress(len(text).to_bytes(4, "little") + text + body, 1)
+
+    @classmethod
+    def restored(cls, state: bytes, rules: Thresholds) -> Detector | None:
+        """The Detector a `state` describes, or None if it was made under other rules or by
+        another format (the caller then rebuilds it from readings).
+
+        Its current incident is a placeholder saying only whether one was open: the caller
+        must `resume` the stored one before stepping, as after `warm`.
+        """
+        raw = zlib.decompress(state)
+        length = int.from_bytes(raw[:4], "little")
+        header = json.loads(raw[4 : 4 + length])
+        if header["format"] != STATE_FORMAT or header["rules"] != repr(rules):
+            return None
+        parts: list[array] = []
+        offset = 4 + length
+        for index, size in enumerate(header["sizes"]):
+            kind = "d" if index in _FLOAT_PARTS else "q"
+            part = array(kind)
+            end = offset + size * part.itemsize
+            part.frombytes(raw[offset:end])
+            if sys.byteorder != "little":
+                part.byteswap()
+            parts.append(part)
+            offset = end
+        made = cls(rules, remember=0)
+        made.baseline = Baseline.restored(rules, header["baseline"], parts[:5])
+        made.typical = dict(zip(_times(parts[5]), parts[6], strict=True))
+        made.current = _Open() if header["open"] else None  # placeholder until `resume`
+        made.pending = [(_observation(row), level) for row, level in header["pending"]]
+        made.below = header["below"]
+        made.quiet_since = from_micros(header["quiet_since"])
+        made.decided = from_micros(header["decided"])
+        return made
+
     def typical_at(self, at: datetime) -> float | None:
         """What was typical when the reading at `at` was judged, or would be if judged now."""
         if at in self.typical:
@@ -342,6 +426,47 @@ class Detector:
         if self.current is not None:
             found.append(self.current.snapshot())
         return found
+
+
+# In `Detector.state`'s parts, the ones holding floats (the others are time gaps).
+_FLOAT_PARTS = frozenset({0, 1, 3, 4, 6})
+
+
+def _packed_times(store: dict[datetime, float], since: datetime | None) -> tuple[array, array]:
+    """What was typical from `since` on, as time gaps (microseconds) and values."""
+    ordered = sorted(store)
+    if since is not None:
+        ordered = ordered[bisect_left(ordered, since) :]
+    times = array("q", [micros(at) for at in ordered])
+    return gaps(times), array("d", [store[at] for at in ordered])
+
+
+def _times(packed: array) -> list[datetime]:
+    """The times `gaps` packed, each made by adding its gap to the one before (one object)."""
+    if not packed:
+        return []
+    steps = {gap: timedelta(microseconds=gap) for gap in set(packed[1:])}
+    first = EPOCH + timedelta(microseconds=packed[0])
+    return list(accumulate(map(steps.__getitem__, packed[1:]), initial=first))  # type: ignore[arg-type]
+
+
+def _reading(row: Observation) -> dict[str, object]:
+    return {
+        "service": row.service,
+        "region": row.region,
+        "at": micros(row.at),
+        "count": row.count,
+        "source": row.source,
+        "url": row.url,
+        "qualifier": row.qualifier,
+        "precision": row.precision,
+        "note": row.note,
+        "baseline": row.baseline,
+    }
+
+
+def _observation(fields: dict) -> Observation:
+    return Observation(**{**fields, "at": from_micros(fields["at"])})
 
 
 def incidents_in(
