@@ -99,7 +99,7 @@ async def build(path: Path, pairs: list[Pair], per_pair: int) -> None:
             await import_dataset(db, chunk)
         async with db.transaction() as connection:
             await clear_dirty(connection, await dirty_pairs(db))
-            await save_marks(connection, [(s, r, NOW - BUCKET) for s, r in pairs])
+            await save_marks(connection, [(s, r, NOW - BUCKET, None) for s, r in pairs])
     finally:
         await db.close()
 

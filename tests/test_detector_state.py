@@ -1,4 +1,4 @@
-"""A Detector packed into its state and restored judges as the one never put away.
+"""A refresh restores a pair's Detector from its stored state instead of re-walking its history.
 
 A surge marks a thousand pairs dirty at once, far more than the detectors kept in memory; each
 was rebuilt from six weeks of readings. Now the state stored with the watermark carries what
@@ -15,8 +15,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.catalog import default_catalog
 from bot.core.detection import Change, Detector, Thresholds
-from storage.records import Observation
+from bot.engine.refresh import Summaries
+from storage.database import Database
+from storage.imports import import_dataset
+from storage.records import Dataset, Observation
 
 RULES = Thresholds()
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
@@ -80,3 +84,34 @@ def test_a_state_made_under_other_rules_is_not_used():
         detector.step(row)
     assert Detector.restored(detector.state(), RULES) is not None
     assert Detector.restored(detector.state(), replace(RULES, z_elevated=5.0)) is None
+
+
+def weekly(i: int) -> int:
+    """About 100 reports a bucket, and 400 every Monday from 12:00 to 13:00."""
+    at = START + i * BUCKET
+    busy = at.weekday() == 0 and at.hour == 12
+    return 400 if busy else 95 + (i * 7) % 11
+
+
+async def test_a_restarted_refresh_judges_by_weeks_it_no_longer_reads(db: Database):
+    """Monday noon is always busy here: four weeks taught that. After a restart, with only the
+    last day still on record, the stored state still knows it, so 400 reports at Monday noon
+    open nothing; rebuilt from that day alone, the same readings would be an outage."""
+    catalog = default_catalog()
+    counts = [weekly(i) for i in range(HISTORY + 48)]  # four weeks, up to Monday 12:00
+    monday_noon = START + len(counts) * BUCKET
+    assert monday_noon.weekday() == 0 and monday_noon.hour == 12
+    await import_dataset(db, Dataset(observations=tuple(rows(counts))))
+    await Summaries(db, catalog, RULES).refresh(monday_noon)
+    async with db.transaction() as connection:
+        await connection.execute(
+            "DELETE FROM observations WHERE at < ?",
+            (int((monday_noon - timedelta(days=1)).timestamp()),),
+        )
+    restarted = Summaries(db, catalog, RULES)  # nothing kept in memory
+    surge = [Observation("x", "PK", monday_noon + k * BUCKET, 400, "Test") for k in range(3)]
+    await import_dataset(db, Dataset(observations=tuple(surge)))
+    report = await restarted.refresh(monday_noon + 3 * BUCKET)
+    assert report.pairs == 1
+    assert report.transitions == ()
+    assert restarted.prepared[("x", "PK")].level == "normal"

@@ -26,7 +26,7 @@ from bot.sources.evidence import source_lines_for
 from storage.crowd import CROWD_SOURCE as CROWD
 from storage.crowd import problem_shares
 from storage.database import Connection, Database
-from storage.detection_marks import decided_until, save_marks
+from storage.detection_marks import detection_mark, save_marks
 from storage.dirty import clear_dirty, dirty_pairs, known_pairs
 from storage.events import events_between
 from storage.incidents import recent_incidents, save_incident
@@ -353,9 +353,13 @@ class Summaries:
                 log.warning("skipping %s/%s: not in the catalog", service_key, region_code)
                 continue
             pair = (service_key, region_code)
-            mark = await decided_until(self.db, *pair)
-            observations = await self._needed(service, region, now, mark)
-            advance = await self._advance(pair, observations, now, mark)
+            mark, saved = await detection_mark(self.db, *pair)
+            detector, told = await self._continuing(pair, mark, saved, now)
+            observations = await self._needed(service, region, now, mark, detector, told)
+            advance = await self._advance(pair, detector, told, observations, now, mark)
+            if saved is None and advance.store is None and mark is not None:
+                # Kept in memory but stored without its state (by an older version): store it.
+                advance = replace(advance, store=(*pair, mark, advance.detector.state()))
             advances.append(advance)
             current = advance.detector.current
             incidents = [current.snapshot()] if current is not None else []
@@ -369,7 +373,7 @@ class Summaries:
         async with self.db.transaction() as connection:
             for advance in advances:
                 transitions += await self._record(connection, advance, now)
-            await save_marks(connection, [a.mark for a in advances if a.mark is not None])
+            await save_marks(connection, [a.store for a in advances if a.store is not None])
             await save_prepared(connection, prepared)
             await clear_dirty(connection, marks)
             batch = RefreshBatch(now, tuple(transitions), summaries)
@@ -379,41 +383,80 @@ class Summaries:
             self._keep(row)
         return RefreshReport(len(prepared), tuple(transitions), queued)
 
+    async def _continuing(
+        self, pair: Pair, mark: datetime | None, saved: bytes | None, now: datetime
+    ) -> tuple[Detector | None, list[IncidentRecord] | None]:
+        """The pair's Detector as judged up to `mark`: kept in memory, or restored from its
+        stored state with the stored incident it must take over (the second value; None for
+        a kept one). (None, None): it must be rebuilt from the readings."""
+        kept = self.detectors.pop(pair, None)
+        if kept is not None and kept.decided == mark:
+            return kept, None
+        if mark is None or saved is None:
+            return None, None
+        try:
+            restored = Detector.restored(saved, self.rules)
+        except Exception:  # a damaged state costs a rebuild, never the refresh
+            log.warning("rebuilding %s/%s: its stored detector state is unreadable", *pair)
+            return None, None
+        if restored is None or restored.decided != mark:
+            return None, None
+        told = await recent_incidents(self.db, service=pair[0], region=pair[1], until=now, limit=1)
+        return restored, told
+
     async def _needed(
-        self, service: Service, region: Region, now: datetime, mark: datetime | None
+        self,
+        service: Service,
+        region: Region,
+        now: datetime,
+        mark: datetime | None,
+        detector: Detector | None,
+        told: list[IncidentRecord] | None,
     ) -> list[Observation]:
-        """With this pair's Detector kept, the refresh reads only what the card shows (the
-        latest day, and the latest incident's stretch) and the readings not judged yet, not
-        the weeks behind the baseline: its cost follows the new data, not the history.
+        """With this pair's Detector kept or restored, the refresh reads only what the card
+        shows (the latest day, and the latest incident's stretch) and the readings not judged
+        yet, not the weeks behind the baseline: its cost follows the new data, not the history.
         Otherwise it reads the bounded history, to rebuild the Detector."""
-        detector = self.detectors.get((service.key, region.code))
-        if detector is None or mark is None or detector.decided != mark:
+        if detector is None or mark is None:
             return await self._observations(service, region, now)
         recent = mark - QUIET_WINDOW - DAY
-        current = detector.current
-        if current is None or current.start is None:
+        if told is not None:  # restored: it will take over the newest stored incident
+            span = (told[0].opened_at, told[0].resolved_at) if told else None
+        else:
+            current = detector.current
+            span = (current.start, current.end) if current and current.start else None
+        if span is None:
             return await self._observations(service, region, now, recent)
-        start = current.start - CONTEXT - DAY
-        end = (current.end or now) + CONTEXT + DAY
+        start = span[0] - CONTEXT - DAY
+        end = (span[1] or now) + CONTEXT + DAY
         if end >= recent:
             return await self._observations(service, region, now, start)
-        told = await self._observations(service, region, end, start)
-        return told + await self._observations(service, region, now, recent)
+        stretch = await self._observations(service, region, end, start)
+        return stretch + await self._observations(service, region, now, recent)
 
     async def _advance(
-        self, pair: Pair, observations: list[Observation], now: datetime, mark: datetime | None
+        self,
+        pair: Pair,
+        detector: Detector | None,
+        told: list[IncidentRecord] | None,
+        observations: list[Observation],
+        now: datetime,
+        mark: datetime | None,
     ) -> _Advance:
         """Judge the pair's readings that no refresh judged yet, continuing from what is stored.
 
         Readings up to the stored mark were judged before and alerted on: a Detector kept from
-        the last refresh continues as it is; otherwise one is rebuilt from them without judging
+        the last refresh continues as it is; one restored from its stored state takes over the
+        stored incident (`told`); otherwise one is rebuilt from the readings without judging
         them again (`Detector.warm`, for the baseline) and takes over the stored incident, so a
         newer baseline cannot move that incident's start or open it twice. A crowd bucket is
-        judged once it is complete.
+        judged once it is complete. The new mark carries the state to store with it.
         """
         readings = self._readings(observations, now)
-        detector = self.detectors.pop(pair, None)
-        if detector is None or detector.decided != mark:
+        rebuilt = detector is None
+        if told is not None and detector is not None:
+            detector.resume(_resumed(told[0], readings) if told else None)
+        if detector is None:
             detector = Detector(self.rules, remember=0)
             if mark is not None:
                 told = await recent_incidents(
@@ -439,7 +482,10 @@ class Summaries:
             self.detectors.popitem(last=False)
         moved = detector.decided if detector.decided != mark else None
         new_mark = (pair[0], pair[1], moved) if moved is not None else None
-        return _Advance(pair, detector, changes, was_open, new_mark)
+        store = None
+        if detector.decided is not None and (moved is not None or rebuilt):
+            store = (pair[0], pair[1], detector.decided, detector.state())
+        return _Advance(pair, detector, changes, was_open, new_mark, store)
 
     async def _record(
         self, connection: Connection, advance: _Advance, now: datetime
@@ -517,13 +563,15 @@ class Summaries:
 
 @dataclass(frozen=True, slots=True)
 class _Advance:
-    """One pair's refresh: the detector after it, what changed, and the new mark if it moved."""
+    """One pair's refresh: the detector after it, what changed, the new mark if it moved, and
+    what to store for the next refresh (the mark with the detector's state) if anything."""
 
     pair: Pair
     detector: Detector
     changes: list[Change]
     was_open: int | None  # the id of the incident open before this refresh
     mark: tuple[str, str, datetime] | None
+    store: tuple[str, str, datetime, bytes | None] | None = None  # the mark and state to store
 
 
 def _identity(incident: Incident) -> object:
