@@ -92,12 +92,21 @@ async def observations_for(
     until: datetime,
     limit: int = 2000,
     since: datetime | None = None,
+    timed_since: datetime | None = None,
 ) -> list[Observation]:
-    """The pair's most recent observations up to `until` (and from `since`), oldest first."""
+    """The pair's most recent observations up to `until` (and from `since`), oldest first;
+    timed ones only from `timed_since` if given (date-only ones still from `since`)."""
     rows = await db.fetchall(
         f"{OBSERVATION_SELECT} WHERE o.service = ? AND o.region = ? AND o.at <= ? AND o.at >= ?"
-        " ORDER BY o.at DESC, o.id DESC LIMIT ?",
-        (service, region, to_epoch(until), to_epoch(since) if since else -(2**62), limit),
+        " AND (o.precision <> 'minute' OR o.at >= ?) ORDER BY o.at DESC, o.id DESC LIMIT ?",
+        (
+            service,
+            region,
+            to_epoch(until),
+            to_epoch(since) if since else -(2**62),
+            to_epoch(timed_since) if timed_since else -(2**62),
+            limit,
+        ),
     )
     return [observation_from_row(row) for row in reversed(rows)]
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from bot.core.catalog import default_catalog
 from bot.core.detection import Change, Detector, Thresholds
 from bot.engine.refresh import Summaries
+from bot.render.card import prepare_summary
 from storage.database import Database
 from storage.imports import import_dataset
 from storage.records import Dataset, Observation
@@ -115,3 +116,23 @@ async def test_a_restarted_refresh_judges_by_weeks_it_no_longer_reads(db: Databa
     assert report.pairs == 1
     assert report.transitions == ()
     assert restarted.prepared[("x", "PK")].level == "normal"
+
+
+async def test_a_restored_pair_prepares_the_card_a_full_walk_makes(db: Database):
+    """A restored pair reads only the card's day (and date-only records a day earlier), not the
+    weeks behind its baseline; its card is still the one made from the whole history."""
+    catalog = default_catalog()
+    counts = [weekly(i) for i in range(3 * 7 * 96)]
+    end = START + len(counts) * BUCKET
+    dated = [
+        Observation("x", "PK", day, 900, "Press", precision="day")
+        for day in (end - timedelta(days=2), end - timedelta(days=1))  # stored at 00:00
+    ]
+    await import_dataset(db, Dataset(observations=(*rows(counts), *dated)))
+    await Summaries(db, catalog, RULES).refresh(end)
+    restarted = Summaries(db, catalog, RULES)
+    await import_dataset(db, Dataset(observations=(Observation("x", "PK", end, 97, "Test"),)))
+    now = end + BUCKET
+    await restarted.refresh(now)
+    summary, _ = await restarted.compute(catalog.service("x"), catalog.region("PK"), now)
+    assert restarted.prepared[("x", "PK")].card == prepare_summary(summary, now=now).card

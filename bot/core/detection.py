@@ -13,6 +13,7 @@ See docs/detection.md.
 from __future__ import annotations
 
 import json
+import operator
 import sys
 import zlib
 from array import array
@@ -26,11 +27,11 @@ from typing import Literal
 
 from bot.core.baseline import (
     EPOCH,
+    MICROSECOND,
     Baseline,
     Expected,
     anscombe,
     from_micros,
-    gaps,
     micros,
     micros_or_none,
 )
@@ -433,12 +434,18 @@ _FLOAT_PARTS = frozenset({0, 1, 3, 4, 6})
 
 
 def _packed_times(store: dict[datetime, float], since: datetime | None) -> tuple[array, array]:
-    """What was typical from `since` on, as time gaps (microseconds) and values."""
+    """What was typical from `since` on, as time gaps (microseconds) and values. Each distinct
+    gap is converted once (a dense pair has one), not each of a week's times."""
     ordered = sorted(store)
     if since is not None:
         ordered = ordered[bisect_left(ordered, since) :]
-    times = array("q", [micros(at) for at in ordered])
-    return gaps(times), array("d", [store[at] for at in ordered])
+    if not ordered:
+        return array("q"), array("d")
+    steps = list(map(operator.sub, ordered[1:], ordered[:-1]))
+    as_micros = {step: step // MICROSECOND for step in set(steps)}
+    times = array("q", [micros(ordered[0])])
+    times.extend(map(as_micros.__getitem__, steps))
+    return times, array("d", map(store.__getitem__, ordered))
 
 
 def _times(packed: array) -> list[datetime]:

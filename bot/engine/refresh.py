@@ -221,11 +221,22 @@ class Summaries:
         return summary, incidents
 
     async def _observations(
-        self, service: Service, region: Region, now: datetime, since: datetime | None = None
+        self,
+        service: Service,
+        region: Region,
+        now: datetime,
+        since: datetime | None = None,
+        timed_since: datetime | None = None,
     ) -> list[Observation]:
         limit = self.baseline_weeks * 7 * int(DAY / self.bucket) + 200
         return await observations_for(
-            self.db, service.key, region.code, until=now, limit=limit, since=since
+            self.db,
+            service.key,
+            region.code,
+            until=now,
+            limit=limit,
+            since=since,
+            timed_since=timed_since,
         )
 
     def _readings(self, observations: list[Observation], now: datetime) -> list[Observation]:
@@ -420,19 +431,23 @@ class Summaries:
         if detector is None or mark is None:
             return await self._observations(service, region, now)
         recent = mark - QUIET_WINDOW - DAY
+        # The card's quiet window ends at the newest reading, never before the mark: a timed
+        # reading older than a window before the mark is not shown, only date-only ones (stored
+        # at 00:00) need the day more. For a dense pair that halves what is read and walked.
+        timed = mark - QUIET_WINDOW
         if told is not None:  # restored: it will take over the newest stored incident
             span = (told[0].opened_at, told[0].resolved_at) if told else None
         else:
             current = detector.current
             span = (current.start, current.end) if current and current.start else None
         if span is None:
-            return await self._observations(service, region, now, recent)
+            return await self._observations(service, region, now, recent, timed)
         start = span[0] - CONTEXT - DAY
         end = (span[1] or now) + CONTEXT + DAY
         if end >= recent:
             return await self._observations(service, region, now, start)
         stretch = await self._observations(service, region, end, start)
-        return stretch + await self._observations(service, region, now, recent)
+        return stretch + await self._observations(service, region, now, recent, timed)
 
     async def _advance(
         self,
