@@ -43,9 +43,11 @@ DAY = timedelta(days=1)
 # Summaries older than this are recomputed even without new data, a few per run.
 SWEEP_AFTER = timedelta(days=1)
 SWEEP_PER_RUN = 50
-# Detectors kept in memory between refreshes, most recently used; a pair not kept is rebuilt
-# from its stored readings and incident. A dense pair's state is about 1 MB at 55 days of
-# 15-minute buckets, so 64 stay well inside the bot's memory target.
+# Detectors kept in memory between refreshes, most recently used; a pair not kept is restored
+# from the state stored with its mark (rebuilt from its readings and incident if it has none):
+# about a millisecond for a dense pair (bench/refresh_surge.py). A dense pair's kept
+# Detector is up to about 1 MB (what was typical for every reading of its weeks), so 64 stay
+# well inside the bot's memory target.
 KEEP_DETECTORS = 64
 # Stored incidents a rebuilt Detector keeps out of its baseline (six weeks rarely hold more).
 REBUILD_INCIDENTS = 100
