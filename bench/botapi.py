@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 children: list[subprocess.Popen[bytes]] = []  # everything started; a bench stops what is left
 
 
-class BotAPIProtocol(asyncio.Protocol):
+class BotAPIProtocol(asyncio.Protocol, ABC):
     """One client connection: requests parsed as they arrive, answered in order."""
 
     def connection_made(self, transport: Any) -> None:
@@ -70,9 +71,9 @@ class BotAPIProtocol(asyncio.Protocol):
             if close:
                 return
 
+    @abstractmethod
     def answer(self, verb: str, target: str, content_type: str, body: bytes) -> Any:
-        """The response body (JSON bytes), or an awaitable of it."""
-        raise NotImplementedError
+        """The response body (JSON bytes), or an awaitable of it: each stand-in says its own."""
 
     async def _write_later(
         self, previous: asyncio.Task[None] | None, payload: Any, close: bool

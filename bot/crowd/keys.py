@@ -10,6 +10,7 @@ replica.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -61,9 +62,8 @@ def _read_or_make(path: Path) -> bytes:
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_hex(KEY_BYTES) + "\n")
         try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
+            with contextlib.suppress(FileExistsError):  # another process linked its key first
+                os.link(draft, path)
         finally:
             draft.unlink()
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
