@@ -89,6 +89,7 @@ class Situation:
     connectivity: Connectivity | None = None
     blocking: Blocking | None = None
     failing: tuple[FailingSource, ...] = ()
+    routine: int = 0
 
     def summary(self) -> PairSummary:
         findings = SourceFindings(
@@ -108,6 +109,7 @@ class Situation:
             restrictions=self.restrictions,
             elsewhere=self.elsewhere,
             findings=findings,
+            routine=self.routine,
         )
 
 
@@ -221,6 +223,13 @@ SCENARIOS: dict[str, tuple[Situation, Expected]] = {
     "normal": (
         Situation(latest=reading(12)),
         Expected(Answer.NORMAL, says=("🟢 X looks normal in Pakistan (12 reports at",)),
+    ),
+    "reports up, but no higher than the pair's two surges this week": (
+        Situation(latest=reading(180), routine=2),
+        Expected(
+            Answer.ROUTINE,
+            says=("🟡 Reports of X in Pakistan are up, as they often are lately (180 reports at",),
+        ),
     ),
     "stale sources: the newest reading is a day old": (
         Situation(

@@ -121,6 +121,18 @@ class Settings(BaseSettings):
     cooldown_hours: float = Field(
         default=12.0, ge=0, description="A new surge this soon after one ends continues it."
     )
+    routine_after: int = Field(
+        default=3,
+        ge=0,
+        description="A surge no higher than this many of the pair's recent ones is routine: no "
+        "incident (0: never).",
+    )
+    routine_days: float = Field(
+        default=7.0,
+        gt=0,
+        le=7,
+        description="How far back those surges are counted, in days (at most the 7 of the spread).",
+    )
     quiet_after_hours: float = Field(
         default=8.0, gt=0, description="Hours without readings that end an incident."
     )

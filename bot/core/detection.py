@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
-from typing import Literal
+from typing import Any, Literal
 
 from bot.core.baseline import (
     EPOCH,
@@ -44,7 +44,7 @@ DAY = timedelta(days=1)
 # A rebuilt Detector judges its last readings in full, to know a run of readings in progress.
 WARM_STEPS = 16
 # Bumped when `Detector.state` changes shape: an older state is then ignored and rebuilt.
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +182,58 @@ class _Open:
         )
 
 
+class Surges:
+    """How often, and how high, a pair surged lately: runs of readings judged above normal.
+
+    Judged on the reading's own level (before any incident's hysteresis), so a surge is the
+    same whether it opened an incident, continued one, or was passed over as routine. Kept for
+    `spread_days`, the same horizon as the spread, so a rebuilt Detector (`warm`) sees them.
+    """
+
+    __slots__ = ("closed", "peak", "quiet", "rules", "start")
+
+    def __init__(self, rules: Thresholds) -> None:
+        self.rules = rules
+        self.closed: deque[tuple[datetime, float]] = deque()  # (start, peak count), oldest first
+        self.start: datetime | None = None  # the surge running, if any
+        self.peak = 0.0
+        self.quiet = 0  # normal readings since its last raised one
+
+    def note(self, at: datetime, count: float, level: Level) -> None:
+        if level != "normal":
+            if self.start is None:
+                self.start, self.peak = at, count
+            self.peak, self.quiet = max(self.peak, count), 0
+        elif self.start is not None:
+            self.quiet += 1
+            if self.quiet >= self.rules.leave_after:  # over as an incident would be
+                self.closed.append((self.start, self.peak))
+                self.start, self.peak, self.quiet = None, 0.0, 0
+        horizon = at - self.rules.routine_window
+        while self.closed and self.closed[0][0] < horizon:
+            self.closed.popleft()
+
+    def as_high(self, count: float) -> int:
+        """Earlier surges (the running one aside) that reached at least `count`."""
+        return sum(1 for _, peak in self.closed if peak >= count)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "closed": [[micros(start), peak] for start, peak in self.closed],
+            "running": None if self.start is None else [micros(self.start), self.peak, self.quiet],
+        }
+
+    @classmethod
+    def restored(cls, rules: Thresholds, state: dict[str, Any]) -> Surges:
+        made = cls(rules)
+        for at, peak in state["closed"]:
+            made.closed.append((EPOCH + timedelta(microseconds=at), peak))
+        if state["running"] is not None:
+            at, made.peak, made.quiet = state["running"]
+            made.start = from_micros(at)
+        return made
+
+
 class Detector:
     """The incident walker for one pair: feed `step` its readings in time order.
 
@@ -203,6 +255,7 @@ class Detector:
         self.quiet_since: datetime | None = None  # the first of the quiet readings running
         self.typical: dict[datetime, float] = {}
         self.decided: datetime | None = None  # the newest reading judged
+        self.surges = Surges(self.rules)
 
     @property
     def open(self) -> bool:
@@ -250,6 +303,7 @@ class Detector:
             if row.at >= judged_from:
                 expected = self.baseline.expected(row.at, row.baseline)
                 level = level_for(row.count, expected, self.rules)
+                self.surges.note(row.at, row.count, level)
                 if expected is not None:
                     self.typical[row.at] = expected.typical
             self.baseline.add(row.at, row.count, expected, level == "normal" and not inside)
@@ -279,6 +333,7 @@ class Detector:
             "below": self.below,
             "quiet_since": micros_or_none(self.quiet_since),
             "decided": micros_or_none(self.decided),
+            "surges": self.surges.state(),
             "sizes": [len(part) for part in [*arrays, *typical]],
         }
         parts = [*arrays, *typical]
@@ -321,6 +376,7 @@ class Detector:
         made.below = header["below"]
         made.quiet_since = from_micros(header["quiet_since"])
         made.decided = from_micros(header["decided"])
+        made.surges = Surges.restored(rules, header["surges"])
         return made
 
     def typical_at(self, at: datetime) -> float | None:
@@ -348,6 +404,7 @@ class Detector:
         changes = self.settle(row.at)
         expected = self.baseline.expected(row.at, row.baseline)
         level = level_for(row.count, expected, rules)
+        self.surges.note(row.at, row.count, level)
         if expected is not None:
             self.typical[row.at] = expected.typical
             if len(self.typical) > 2 * self.rules.weeks * 7 * (DAY // self.rules.bucket):
@@ -360,13 +417,27 @@ class Detector:
             changes += self._continue(current, row, level)
         elif level != "normal":
             self.pending.append((row, level))
-            if level == "outage" or len(self.pending) >= rules.enter_after:
+            sure = level == "outage" or len(self.pending) >= rules.enter_after
+            if sure and not self.routine():
                 changes.append(self._open(current, row))
         else:
             self.pending = []
         self._learn(row, level, expected)
         self.decided = row.at
         return changes
+
+    def routine(self) -> int:
+        """How many earlier surges of the last `spread_days` were at least as high as the one
+        waiting to open, if that makes it routine for this pair; else 0.
+
+        Some pairs surge every day (a spam wave, a daily rush the hour-of-week baseline cannot
+        place): telling subscribers each time is what made them stop reading alerts. A surge
+        that outgrows those opens at once, from its first raised reading.
+        """
+        if not self.rules.routine_after or not self.pending:
+            return 0
+        seen = self.surges.as_high(max(row.count for row, _ in self.pending))
+        return seen if seen >= self.rules.routine_after else 0
 
     def _continue(self, current: _Open, row: Observation, level: Level) -> list[Change]:
         before = current.level

@@ -32,6 +32,10 @@ class Thresholds:
     # Press figures arrive hours apart; a gap shorter than this keeps one incident open.
     quiet_after: timedelta = timedelta(hours=8)
     learn_after: timedelta = timedelta(days=1)  # this deep in an incident, it is the new normal
+    # A surge no higher than this many earlier ones within `routine_window` is routine for the
+    # pair (a spam wave, a daily rush): it opens nothing until it outgrows them. 0: never.
+    routine_after: int = 3
+    routine_window: timedelta = timedelta(days=7)  # at most `spread_days`: `warm` judges those
     # Baseline
     bucket: timedelta = BUCKET
     weeks: int = 6

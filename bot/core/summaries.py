@@ -69,6 +69,10 @@ class PairSummary:
     findings: SourceFindings | None = None
     # The stretch the card is about, so its Timeline button opens the same one.
     window: Window | None = None
+    # Reports are up, but no higher than this many of the pair's surges within `routine_window`:
+    # routine for it, so no incident (0: no such surge running). The card says why nothing opened.
+    routine: int = 0
+    routine_window: timedelta = timedelta(days=7)
 
     @property
     def active(self) -> bool:

@@ -37,6 +37,7 @@ class Answer(StrEnum):
     INTERNET_DOWN = "internet_down"
     BLOCKED = "blocked"
     UNCONFIRMED = "unconfirmed"
+    ROUTINE = "routine"  # reports are up, but no higher than the pair's usual surges
     NORMAL = "normal"
     NO_DATA = "no_data"
 
@@ -189,5 +190,6 @@ def verdict_for(summary: PairSummary, now: datetime) -> Verdict:
     if block is not None or _measured_blocked(blocking):
         return replace(base, answer=Answer.BLOCKED)
     if fresh:
-        return replace(base, answer=Answer.NORMAL, here=latest)
+        quiet = Answer.ROUTINE if summary.routine else Answer.NORMAL
+        return replace(base, answer=quiet, here=latest)
     return base

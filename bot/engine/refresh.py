@@ -299,7 +299,11 @@ class Summaries:
         )
         findings = await source_lines_for(self.db, service.key, region.code, catalog=self.catalog)
         return replace(
-            summary, typical_series=typical_series, findings=None if findings.empty else findings
+            summary,
+            typical_series=typical_series,
+            findings=None if findings.empty else findings,
+            routine=0 if detector.open else detector.routine(),
+            routine_window=self.rules.routine_window,
         )
 
     def _known_region(self, code: str) -> bool:

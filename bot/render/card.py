@@ -270,6 +270,21 @@ def _state_lines(s: PairSummary, now: datetime) -> list[str]:
         lines.append(f"{LEVEL_BADGE['normal']} " + _("No reports on record for this pair."))
     else:
         lines.append(f"{LEVEL_BADGE['normal']} <b>" + _("No active incident") + "</b>")
+        if s.routine:
+            lines.append(
+                "↗️ "
+                + ngettext(
+                    "No alert for this one: {service} here had {n} surge at least this high in "
+                    "the past {period}. A higher one is told.",
+                    "No alert for this one: {service} here had {n} surges at least this high in "
+                    "the past {period}. A higher one is told.",
+                    s.routine,
+                ).format(
+                    service=named(s.service.name),
+                    n=number(s.routine),
+                    period=duration_text(s.routine_window),
+                )
+            )
     if s.latest:
         lines.append(
             _("Latest: {count}, {time} — {source}").format(

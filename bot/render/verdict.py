@@ -26,6 +26,7 @@ BADGE = {
     Answer.INTERNET_DOWN: "🌐",
     Answer.BLOCKED: "⛔",
     Answer.UNCONFIRMED: "🟠",
+    Answer.ROUTINE: "🟡",
     Answer.NORMAL: "🟢",
     Answer.NO_DATA: "⚪",
 }
@@ -35,6 +36,7 @@ HEADLINES = {
     Answer.INTERNET_DOWN: N_("The internet in {region} is down, not just {service}"),
     Answer.BLOCKED: N_("{service} is blocked in {region}"),
     Answer.UNCONFIRMED: N_("Reports of {service} problems in {region} are up, not confirmed"),
+    Answer.ROUTINE: N_("Reports of {service} in {region} are up, as they often are lately"),
     Answer.NORMAL: N_("{service} looks normal in {region}"),
     Answer.NO_DATA: N_("Not enough recent data on {service} in {region}"),
 }
@@ -163,7 +165,7 @@ def _evidence(verdict: Verdict, region: Region, now: datetime) -> str:
             )
         parts.append(_("no outage detected otherwise"))
         return "; ".join(parts)
-    if answer == Answer.NORMAL and verdict.here is not None:
+    if answer in (Answer.NORMAL, Answer.ROUTINE) and verdict.here is not None:
         here = verdict.here
         return _("{count} at {time} — {source}").format(
             count=ngettext("{count} report", "{count} reports", here.count).format(

@@ -41,6 +41,8 @@ def thresholds(settings: Settings) -> Thresholds:
         z_stay=settings.z_stay,
         leave_after=settings.leave_after,
         cooldown=timedelta(hours=settings.cooldown_hours),
+        routine_after=settings.routine_after,
+        routine_window=timedelta(days=settings.routine_days),
         quiet_after=timedelta(hours=settings.quiet_after_hours),
         bucket=timedelta(minutes=settings.bucket_minutes),
         weeks=settings.baseline_weeks,
