@@ -124,6 +124,9 @@ async def test_a_subscriber_hears_three_surges_not_the_routine_fourth_and_the_ca
             "No alert for this one: YouTube here had 3 surges at least this high in the past 7"
             " days. A higher one is told." in cards[3]
         )
+        timeline = cards[3].split("Latest on the timeline")[1].split("📜")[0]
+        assert "15:45 PKT (10:45 UTC) · 180 reports — Test monitor" in timeline  # this surge's
+        assert "· 3 reports" not in timeline  # not the quiet after the last incident
         assert "No alert for this one" not in cards[2] + cards[4]
         assert "🔴 YouTube is down in Pakistan only (180 here" in cards[2]
         assert "Outage now" in cards[4]

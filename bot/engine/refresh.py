@@ -254,7 +254,9 @@ class Summaries:
         detector: Detector,
         now: datetime,
     ) -> PairSummary:
-        window = focus_window(observations, incidents, now)
+        routine = 0 if detector.open else detector.routine()
+        # A routine surge running is what the card talks about, not the last incident before it.
+        window = focus_window(observations, [] if routine else incidents, now)
         events = []
         elsewhere: dict[str, list[Observation]] = defaultdict(list)
         if window:
@@ -302,7 +304,7 @@ class Summaries:
             summary,
             typical_series=typical_series,
             findings=None if findings.empty else findings,
-            routine=0 if detector.open else detector.routine(),
+            routine=routine,
             routine_window=self.rules.routine_window,
         )
 
