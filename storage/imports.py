@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from storage.citations import source_ids
 from storage.database import Database
 from storage.dirty import mark_dirty
@@ -12,7 +14,7 @@ from storage.restrictions import insert_restrictions
 
 
 def _source_names(dataset: Dataset) -> set[str]:
-    names = {row.source for row in dataset.observations}
+    names = set(map(attrgetter("source"), dataset.observations))  # no Python call per row
     names |= {row.source for row in dataset.events}
     for restriction in dataset.restrictions:
         names |= set(restriction.sources)
@@ -33,7 +35,7 @@ async def import_dataset(db: Database, dataset: Dataset) -> ImportCounts:
 
 
 def _touched_pairs(dataset: Dataset) -> set[tuple[str, str]]:
-    pairs = {(row.service, row.region) for row in dataset.observations}
+    pairs = set(map(attrgetter("service", "region"), dataset.observations))
     pairs |= {(row.service, row.region) for row in dataset.events}
     pairs |= {(row.service, row.region) for row in dataset.restrictions}
     return pairs
