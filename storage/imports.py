@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from storage.citations import source_ids
 from storage.database import Database
 from storage.dirty import mark_dirty
@@ -14,7 +12,7 @@ from storage.restrictions import insert_restrictions
 
 
 def _source_names(dataset: Dataset) -> set[str]:
-    names = set(map(attrgetter("source"), dataset.observations))  # no Python call per row
+    names = {row.source for row in dataset.observations}
     names |= {row.source for row in dataset.events}
     for restriction in dataset.restrictions:
         names |= set(restriction.sources)
@@ -35,7 +33,7 @@ async def import_dataset(db: Database, dataset: Dataset) -> ImportCounts:
 
 
 def _touched_pairs(dataset: Dataset) -> set[tuple[str, str]]:
-    pairs = set(map(attrgetter("service", "region"), dataset.observations))
+    pairs = {(row.service, row.region) for row in dataset.observations}
     pairs |= {(row.service, row.region) for row in dataset.events}
     pairs |= {(row.service, row.region) for row in dataset.restrictions}
     return pairs

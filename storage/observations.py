@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from itertools import repeat
-from operator import itemgetter, ne
-from typing import Any
+from operator import itemgetter
 
 from storage.bulk import no_cycle_collection
 from storage.database import Connection, Database, Row
@@ -40,23 +38,26 @@ async def insert_observations(
         extras = [
             (name, position)
             for name, position, default in OPTIONAL_COLUMNS
-            if any(map(ne, _field(rows, position), repeat(default)))
+            if set(map(itemgetter(position), rows)) - {default}
         ]
         # A file repeats a few thousand bucket times across every pair: convert each once.
-        epochs = {at: to_epoch(at) for at in set(_field(rows, 2))}
-        # Observation's first five fields: service, region, at, count, source; made column by
-        # column, with no Python code per row.
-        params = list(
-            zip(
-                _field(rows, 0),
-                _field(rows, 1),
-                map(epochs.__getitem__, _field(rows, 2)),
-                _field(rows, 3),
-                map(source_ids.__getitem__, _field(rows, 4)),
-                *(_field(rows, position) for _, position in extras),
-                strict=True,
-            )
-        )
+        epochs = {at: to_epoch(at) for at in set(map(itemgetter(2), rows))}
+        # Observation's first five fields: service, region, at, count, source.
+        if extras:
+            more = [position for _, position in extras]
+            params = [
+                (
+                    row[0],
+                    row[1],
+                    epochs[row[2]],
+                    row[3],
+                    source_ids[row[4]],
+                    *map(row.__getitem__, more),
+                )
+                for row in rows
+            ]
+        else:
+            params = [(row[0], row[1], epochs[row[2]], row[3], source_ids[row[4]]) for row in rows]
     columns = ", ".join(["service, region, at, count, source_id", *(name for name, _ in extras)])
     marks = ", ".join("?" * (5 + len(extras)))
     await connection.executemany(
@@ -65,10 +66,6 @@ async def insert_observations(
         params,
     )
     return connection.total_changes - before
-
-
-def _field(rows: Sequence[Observation], position: int) -> Iterator[Any]:
-    return map(itemgetter(position), rows)
 
 
 def observation_from_row(row: Row) -> Observation:
