@@ -70,6 +70,59 @@ async def test_another_process_sees_committed_data_while_the_bot_holds_the_file(
         await db.close()
 
 
+INSERT_OBSERVATION = (
+    "INSERT INTO observations (service, region, at, count, source_id) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (service, region, at, source_id) DO NOTHING"
+)
+
+
+async def test_thousands_of_rows_land_as_row_by_row_would(db):
+    """Many rows go as multi-row statements; the rows, their order, which of two rows with the
+    same key is kept (the first) and the count of changes are those of one row at a time."""
+    rows = [("x", "PK", at, at % 7, 1) for at in range(2_345)]
+    rows[1_000] = ("x", "PK", 999, 50, 1)  # the key of the row before it, across a batch edge
+    rows[1_700] = ("x", "PK", 5, 60, 1)  # the key of a row stored by the first statement
+    rows[2_300] = ("x", "PK", -1, 70, 1)  # the key of a row already in the table
+    async with db.transaction() as connection:
+        await connection.execute("INSERT INTO sources (id, name) VALUES (1, 'Monitor')")
+        await connection.execute(INSERT_OBSERVATION, ("x", "PK", -1, 0, 1))
+        before = connection.total_changes
+        await connection.executemany(INSERT_OBSERVATION, rows)
+        changes = connection.total_changes - before
+    kept: dict[int, int] = {}
+    for _, _, at, count, _ in rows:
+        kept.setdefault(at, count)
+    del kept[-1]
+    assert changes == len(kept) == 2_342
+    stored = await db.fetchall("SELECT at, count FROM observations ORDER BY id")
+    assert [(row["at"], row["count"]) for row in stored] == [(-1, 0), *kept.items()]
+
+
+async def test_one_bad_row_among_thousands_lands_none_of_them(db):
+    rows = [("x", "PK", at, 1, 1) for at in range(2_500)]
+    rows[1_800] = ("x", "PK", 1_800, -1, 1)  # CHECK (count >= 0)
+    async with db.transaction() as connection:
+        await connection.execute("INSERT INTO sources (id, name) VALUES (1, 'Monitor')")
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.CheckViolationError)):
+        async with db.transaction() as connection:
+            await connection.executemany(INSERT_OBSERVATION, rows)
+    assert await db.scalar("SELECT COUNT(*) FROM observations") == 0
+
+
+async def test_a_row_of_the_wrong_width_is_refused_by_sqlite_as_before(database_path):
+    rows: list[tuple[object, ...]] = [("x", "PK", at, 1, 1) for at in range(1_500)]
+    rows[1_200] = ("x", "PK", 1_200, 1)
+    db = await Database.open(database_path)
+    try:
+        with pytest.raises(sqlite3.ProgrammingError, match="bindings"):
+            async with db.transaction() as connection:
+                await connection.execute("INSERT INTO sources (id, name) VALUES (1, 'Monitor')")
+                await connection.executemany(INSERT_OBSERVATION, rows)
+        assert await db.scalar("SELECT COUNT(*) FROM observations") == 0
+    finally:
+        await db.close()
+
+
 def test_migration_statements_split_only_where_statements_end():
     from storage.database import split_statements
 

@@ -5,15 +5,18 @@ import behind; the storage layer then lands the result in one transaction.
 
 Observations come a million at a time (docs/performance.md), so their rules are all pydantic
 constraints checked in its Rust core over the whole list at once; the only Python called per row
-is a cached lookup for the time, and names are resolved once per distinct spelling.
+is a cached lookup for the time, and names are resolved once per distinct spelling. A CSV file
+with nothing to report goes further: each distinct cell is validated once, by the same rules.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any, Literal, NotRequired, cast
@@ -32,7 +35,13 @@ from pydantic import (
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from bot.core.catalog import Catalog, UnknownName
-from bot.imports.reading import DatasetError, NameResolver, csv_records, unknown_text
+from bot.imports.reading import (
+    DatasetError,
+    NameResolver,
+    csv_reader,
+    csv_records,
+    unknown_text,
+)
 from storage.bulk import no_cycle_collection
 from storage.records import (
     Dataset,
@@ -330,6 +339,9 @@ _CSV_TYPES: dict[str, Any] = {
 }
 
 
+_CSV_CONFIG = ConfigDict(str_strip_whitespace=True)
+
+
 @lru_cache(maxsize=8)
 def _csv_rows(columns: tuple[str, ...]) -> TypeAdapter[list[tuple[Any, ...]]]:
     """A validator for rows of these columns, each row a tuple of its cells in this order.
@@ -338,7 +350,97 @@ def _csv_rows(columns: tuple[str, ...]) -> TypeAdapter[list[tuple[Any, ...]]]:
     building and validating dicts 0.9 s for 300,000 rows, validating tuples 0.3 s).
     """
     cells = tuple.__class_getitem__(tuple(_CSV_TYPES[column] for column in columns))
-    return TypeAdapter(list[cells], config=ConfigDict(str_strip_whitespace=True))  # type: ignore[valid-type]
+    return TypeAdapter(list[cells], config=_CSV_CONFIG)  # type: ignore[valid-type]
+
+
+@lru_cache(maxsize=len(CSV_COLUMNS))
+def _csv_cells(column: str) -> TypeAdapter[list[Any]]:
+    """A validator for cells of one column: the type and config `_csv_rows` gives that cell."""
+    return TypeAdapter(list.__class_getitem__(_CSV_TYPES[column]), config=_CSV_CONFIG)
+
+
+class _Unusual(Exception):
+    """A file `_well_formed_csv` leaves to the locating reader: something in it is to report."""
+
+
+def _distinct_cells(cells: Iterable[str], column: str) -> dict[str, Any]:
+    """Each distinct cell of a column with its validated value; _Unusual if any is not valid."""
+    distinct = list(set(cells))
+    try:
+        return dict(zip(distinct, _csv_cells(column).validate_python(distinct), strict=True))
+    except ValidationError:
+        raise _Unusual from None
+
+
+def _names_of(values: dict[str, Any], known: dict[str, str | UnknownName]) -> dict[str, str]:
+    """Each cell's catalog key, through the resolver every reader uses; _Unusual if unknown."""
+    keys = {cell: known[text] for cell, text in values.items()}
+    if any(isinstance(key, UnknownName) for key in keys.values()):
+        raise _Unusual
+    return cast(dict[str, str], keys)
+
+
+def _well_formed_csv(text: str, catalog: Catalog) -> Dataset | None:
+    """The observations of a file with nothing to report, or None if it has anything at all.
+
+    Most files are well formed, and for them no line or location is ever spelled: the file is
+    read column by column, each distinct cell validated once by the very rules the locating
+    reader applies to it (`_CSV_TYPES`: a file repeats a few thousand times, a few hundred counts
+    and a few dozen names), and the records are made with no Python code run per row. A blank
+    line between rows is skipped as there; anything else unusual (a malformed header or quote,
+    a row of another length, a blank-looking row, a bad cell, an unknown name) gives None, and
+    `parse_csv_dataset` reads the file the locating way, which says what is wrong and where.
+    """
+    try:
+        rows = list(csv_reader(text))
+        columns = _csv_header(1, rows[0])
+    except (csv.Error, IndexError, DatasetError):
+        return None
+    body = rows[1:]
+    del rows
+    widths = set(map(len, body))
+    if 0 in widths:  # blank lines, as a spreadsheet leaves at the end
+        body = list(filter(None, body))
+        widths.discard(0)
+    if widths - {len(columns)}:
+        return None
+    if not body:
+        return Dataset()
+
+    def column_of(column: str) -> Iterator[str]:
+        return map(itemgetter(columns.index(column)), body)
+
+    names = NameResolver(catalog)
+    try:
+        values = {column: _distinct_cells(column_of(column), column) for column in columns}
+        values["service"] = _names_of(values["service"], names.services)
+        values["region"] = _names_of(values["region"], names.regions)
+    except _Unusual:
+        return None
+    instants: dict[str, tuple[datetime, str]] = values["at"]  # (UTC time, precision)
+    values["at"] = {cell: at for cell, (at, _) in instants.items()}
+    values["precision"] = {cell: precision for cell, (_, precision) in instants.items()}
+
+    def cells(column: str, read_from: str | None = None) -> Iterable[Any]:
+        if column not in values:
+            return repeat(None)  # an optional column the file does not have
+        return map(values[column].__getitem__, column_of(read_from or column))
+
+    # In Observation's order: service, region, at, count, source, url, qualifier, precision,
+    # note, baseline.
+    fields = zip(
+        cells("service"),
+        cells("region"),
+        cells("at"),
+        cells("count"),
+        cells("source"),
+        cells("url"),
+        repeat("exact"),
+        cells("precision", read_from="at"),
+        repeat(None),
+        cells("baseline"),
+    )
+    return Dataset(observations=tuple(map(tuple.__new__, repeat(Observation), fields)))
 
 
 def _as_fields(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> Iterator[Fields]:
@@ -367,7 +469,18 @@ def parse_csv_dataset(text: str, catalog: Catalog) -> Dataset:
     format people can produce without writing JSON. Line numbers are the file's own (the
     header is line 1), so an editor can jump straight to the problem.
     """
-    records = csv_records(text.removeprefix("\ufeff"))
+    text = text.removeprefix("\ufeff")
+    well_formed = _well_formed_csv(text, catalog)
+    return _csv_by_line(text, catalog) if well_formed is None else well_formed
+
+
+def _csv_by_line(text: str, catalog: Catalog) -> Dataset:
+    """The locating reader: every record with its line, every problem found and placed.
+
+    The one that decides what a file means; `_well_formed_csv` only takes the files this one
+    would take without a word, and must make the very same records of them.
+    """
+    records = csv_records(text)
     if not records:
         raise DatasetError([f"line 1: no header row; expected {_expected_columns()}"])
     header_line, header = records[0]

@@ -10,8 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.core.catalog import Catalog, UnknownName
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 
 class DatasetError(Exception):
@@ -72,9 +76,14 @@ def unknown_text(error: UnknownName) -> str:
     return f"unknown {error.kind} {error.text!r}{hint}"
 
 
+def csv_reader(text: str) -> Reader:
+    """The one CSV dialect every import reads: the csv module's default, strictly quoted."""
+    return csv.reader(io.StringIO(text, newline=""), strict=True)
+
+
 def csv_records(text: str) -> list[tuple[int, list[str]]]:
     """Non-blank records with the line each starts on; a quoted field may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv_reader(text)
     records: list[tuple[int, list[str]]] = []
     start = 1
     try:

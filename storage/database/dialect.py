@@ -100,10 +100,18 @@ _INSERT_VALUES = re.compile(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class InsertValues:
+    """A plain `INSERT … VALUES (?, …) [ON CONFLICT … DO NOTHING]`, split where more rows go."""
+
+    head: str  # INSERT INTO … VALUES
+    width: int  # values a row
+    tail: str  # the ON CONFLICT clause, or nothing
+
+
 @lru_cache(maxsize=256)
-def multirow_insert(sql: str) -> Any:
-    """For `INSERT … VALUES (?, …) [ON CONFLICT … DO NOTHING]`, a function making the statement
-    for n rows at once, returning one row per inserted row; None for any other statement.
+def insert_values(sql: str) -> InsertValues | None:
+    """The statement's parts if many rows can go as one statement; None for any other.
 
     DO UPDATE is left out on purpose: PostgreSQL refuses a multi-row statement that updates the
     same row twice, which one-row-at-a-time would allow.
@@ -111,7 +119,16 @@ def multirow_insert(sql: str) -> Any:
     match = _INSERT_VALUES.match(sql)
     if match is None or "RETURNING" in sql.upper():
         return None
-    head, tail = match.group("head"), match.group("tail").rstrip()
+    return InsertValues(match["head"], match["marks"].count("?"), match["tail"].rstrip())
+
+
+@lru_cache(maxsize=256)
+def multirow_insert(sql: str) -> Any:
+    """For `INSERT … VALUES (?, …) [ON CONFLICT … DO NOTHING]`, a function making PostgreSQL's
+    statement for n rows at once, returning one row per inserted row; None for any other."""
+    insert = insert_values(sql)
+    if insert is None:
+        return None
 
     @lru_cache(maxsize=64)
     def statement(count: int, width: int) -> str:
@@ -119,6 +136,6 @@ def multirow_insert(sql: str) -> Any:
             "(" + ", ".join(f"${row * width + column + 1}" for column in range(width)) + ")"
             for row in range(count)
         )
-        return f"{head}{groups}{tail} RETURNING 1"
+        return f"{insert.head}{groups}{insert.tail} RETURNING 1"
 
     return statement

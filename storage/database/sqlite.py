@@ -9,17 +9,50 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from storage.database.dialect import SQLITE
+from storage.bulk import no_cycle_collection
+from storage.database.dialect import SQLITE, insert_values
 from storage.database.protocol import Connection, Database, Row
 from storage.database.schema import split_statements
 from storage.database.urls import is_environmental, is_postgres, sqlite_path, unavailable
+
+# Rows a plain INSERT takes at once (fewer if the values would pass SQLite's limit on them).
+# Measured on 300,000 five-column observations: a statement a row 1.8 CPU s, 100 rows 1.5 s,
+# 1,000 rows 1.1 s; the per-row cost is SQLite opening the table's and every index's cursor
+# and the sqlite3 module's per-execution bookkeeping, paid once per statement instead.
+ROWS_PER_INSERT = 1000
+
+
+@lru_cache(maxsize=1)
+def _variable_limit() -> int:
+    """How many values one statement may bind in this SQLite library (32,766 since 3.32)."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        return probe.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    finally:
+        probe.close()
+
+
+@lru_cache(maxsize=256)
+def _multirow(sql: str) -> tuple[str, int, int] | None:
+    """For a plain `INSERT … VALUES (?, …) [ON CONFLICT … DO NOTHING]`: the statement inserting
+    many rows at once, how many, and the values a row; None for any other statement."""
+    insert = insert_values(sql)
+    if insert is None or insert.width == 0:
+        return None
+    rows = min(ROWS_PER_INSERT, _variable_limit() // insert.width)
+    if rows < 2:
+        return None
+    group = "(" + ", ".join("?" * insert.width) + ")"
+    return f"{insert.head}{', '.join([group] * rows)}{insert.tail}", rows, insert.width
 
 
 class SqliteConnection:
@@ -38,7 +71,30 @@ class SqliteConnection:
         return self.raw.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self.raw.executemany(sql, rows)
+        """Each row, in order; a plain INSERT takes them a thousand at a time.
+
+        Row by row and many at once insert the same rows in the same order (ON CONFLICT still
+        judges each row, against those before it too) and count the same changes; an error
+        still fails the caller's transaction. Rows that are not all tuples or lists of the
+        statement's width go one at a time, where the sqlite3 module says what is wrong.
+        """
+        batched = _multirow(sql)
+        if batched is None:
+            await self.raw.executemany(sql, rows)
+            return
+        statement, per_statement, width = batched
+        with no_cycle_collection():
+            listed = rows if isinstance(rows, list) else list(rows)
+            whole = len(listed) - len(listed) % per_statement
+            kinds = set(map(type, listed))  # len() only of what surely has one
+            well_formed = kinds <= {tuple, list} and set(map(len, listed)) == {width}
+            values = list(chain.from_iterable(islice(listed, whole))) if well_formed else []
+        if not values:
+            await self.raw.executemany(sql, listed)
+            return
+        await self.raw.executemany(statement, _slices(values, per_statement * width))
+        if whole < len(listed):
+            await self.raw.executemany(sql, listed[whole:])
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self.raw.execute(sql, params) as cursor:
@@ -51,6 +107,10 @@ class SqliteConnection:
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+def _slices(values: list[Any], size: int) -> Iterator[list[Any]]:
+    return (values[start : start + size] for start in range(0, len(values), size))
 
 
 class SqliteDatabase(Database):
