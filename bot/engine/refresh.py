@@ -180,25 +180,47 @@ class Summaries:
 
     async def service_lines(self, service: Service, now: datetime) -> list[str]:
         """Overview lines for a service in every region on record, busiest first."""
-        regions = self.index.by_service.get(service.key)
-        rows = [self.prepared[(service.key, code)] for code in regions or ()]
-        stale = not rows or any(row.made_at > now for row in rows)
-        if stale or i18n.current() != i18n.DEFAULT:
-            return overview_lines(await self.for_service(service, now), by="region")
-        rows = [row for row in rows if row.has_data]
-        rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._region_name(row.region)))
-        return [row.service_line for row in rows]
+        keys = [(service.key, code) for code in self.index.by_service.get(service.key) or ()]
+        return await self._overview(
+            keys,
+            now,
+            walked=lambda: self.for_service(service, now),
+            by="region",
+            name=lambda row: self._region_name(row.region),
+            line=lambda row: row.service_line,
+        )
 
     async def region_lines(self, region: Region, now: datetime) -> list[str]:
         """Overview lines for every service on record in a region, busiest first."""
-        services = self.index.by_region.get(region.code)
-        rows = [self.prepared[(key, region.code)] for key in services or ()]
+        keys = [(key, region.code) for key in self.index.by_region.get(region.code) or ()]
+        return await self._overview(
+            keys,
+            now,
+            walked=lambda: self.for_region(region, now),
+            by="service",
+            name=lambda row: self._service_name(row.service),
+            line=lambda row: row.region_line,
+        )
+
+    async def _overview(
+        self,
+        keys: list[Pair],
+        now: datetime,
+        *,
+        walked: Callable[[], Awaitable[list[PairSummary]]],
+        by: str,
+        name: Callable[[PreparedSummary], str],
+        line: Callable[[PreparedSummary], str],
+    ) -> list[str]:
+        """From the prepared summaries when they are current and in the default language;
+        otherwise from summaries computed now (`walked`)."""
+        rows = [self.prepared[key] for key in keys]
         stale = not rows or any(row.made_at > now for row in rows)
         if stale or i18n.current() != i18n.DEFAULT:
-            return overview_lines(await self.for_region(region, now), by="service")
+            return overview_lines(await walked(), by=by)
         rows = [row for row in rows if row.has_data]
-        rows.sort(key=lambda row: (tuple(-v for v in row.rank), self._service_name(row.service)))
-        return [row.region_line for row in rows]
+        rows.sort(key=lambda row: (tuple(-v for v in row.rank), name(row)))
+        return [line(row) for row in rows]
 
     def _region_name(self, code: str) -> str:
         return self.catalog.region(code).name
