@@ -111,39 +111,22 @@ def run_one(folder: Path, name: str) -> tuple[Result, Result, tuple[float, float
     # A surge within the cooldown is told as "reports up again" on the same incident: scored
     # apart as well, as if every "reports up" message were a detection.
     surged = [a.at for a in outcome.alerts if a.kind in ("opened", "reopened")]
-    ours_with_resurges = Result(
-        name,
-        file_scores(series, surged, windows),
-        scored_months(series),
-        step,
-        bucket,
-        outcome.duplicate_openings,
-        outcome.unresolved,
-        outcome.incidents,
-        0.0,
-    )
-    ours = Result(
-        name,
-        file_scores(series, opened, windows),
-        scored_months(series),
-        step,
-        bucket,
-        outcome.duplicate_openings,
-        outcome.unresolved,
-        outcome.incidents,
-        seconds,
-    )
-    reference = Result(
-        name,
-        file_scores(series, reference_alerts(series, bucket), windows),
-        scored_months(series),
-        step,
-        bucket,
-        0,
-        0,
-        0,
-        0.0,
-    )
+
+    def scored(alerts: list[datetime], identity: tuple[int, int, int], took: float) -> Result:
+        return Result(
+            name,
+            file_scores(series, alerts, windows),
+            scored_months(series),
+            step,
+            bucket,
+            *identity,
+            took,
+        )
+
+    ours_identity = (outcome.duplicate_openings, outcome.unresolved, outcome.incidents)
+    ours = scored(opened, ours_identity, seconds)
+    ours_with_resurges = scored(surged, ours_identity, 0.0)
+    reference = scored(reference_alerts(series, bucket), (0, 0, 0), 0.0)
     return ours, reference, walk_cost(series, rules, bucket), ours_with_resurges
 
 
