@@ -418,6 +418,15 @@ class InProcessBotAPI(BaseRequest):
             raise _bad("chat not found")
         return chat_id
 
+    def _caption(self, params: dict) -> _Formatted:
+        """A media message's caption, formatted as Telegram would (its own length limit)."""
+        return self._format(
+            params.get("caption"),
+            params.get("parse_mode"),
+            params.get("caption_entities"),
+            caption=True,
+        )
+
     def _format(self, text: Any, parse_mode: Any, entities: Any, *, caption: bool) -> _Formatted:
         text = "" if text is None else str(text)
         mode = str(parse_mode).lower() if parse_mode else None
@@ -730,12 +739,7 @@ class InProcessBotAPI(BaseRequest):
         photo = params.get("photo")
         if photo is None or photo == "":
             raise _bad("there is no photo in the request")
-        formatted = self._format(
-            params.get("caption"),
-            params.get("parse_mode"),
-            params.get("caption_entities"),
-            caption=True,
-        )
+        formatted = self._caption(params)
         sizes = [
             {**self._file("photo"), "width": 90, "height": 90},
             {**self._file("photo"), "width": 800, "height": 800},
@@ -757,12 +761,7 @@ class InProcessBotAPI(BaseRequest):
         document = params.get("document")
         if document is None or document == "":
             raise _bad("there is no document in the request")
-        formatted = self._format(
-            params.get("caption"),
-            params.get("parse_mode"),
-            params.get("caption_entities"),
-            caption=True,
-        )
+        formatted = self._caption(params)
         info: dict[str, Any] = self._file("document")
         if isinstance(document, bytes):
             info["file_size"] = len(document)
@@ -844,12 +843,7 @@ class InProcessBotAPI(BaseRequest):
         )
 
     async def _edit_message_caption(self, params: dict) -> dict | bool:
-        formatted = self._format(
-            params.get("caption"),
-            params.get("parse_mode"),
-            params.get("caption_entities"),
-            caption=True,
-        )
+        formatted = self._caption(params)
         found = self._stored_for_edit(params)
         if found is None:
             return True
