@@ -187,7 +187,8 @@ class Surges:
 
     Judged on the reading's own level (before any incident's hysteresis), so a surge is the
     same whether it opened an incident, continued one, or was passed over as routine. Kept for
-    `spread_days`, the same horizon as the spread, so a rebuilt Detector (`warm`) sees them.
+    `routine_window`, at most the `spread_days` a rebuilt Detector (`warm`) judges again, so
+    a rebuild sees them too.
     """
 
     __slots__ = ("closed", "peak", "quiet", "rules", "start")
@@ -427,7 +428,7 @@ class Detector:
         return changes
 
     def routine(self) -> int:
-        """How many earlier surges of the last `spread_days` were at least as high as the one
+        """How many earlier surges within `routine_window` were at least as high as the one
         waiting to open, if that makes it routine for this pair; else 0.
 
         Some pairs surge every day (a spam wave, a daily rush the hour-of-week baseline cannot
